@@ -1,0 +1,239 @@
+"""One agent attempt, start to verdict: write its task and prompt, launch it, read the proof, judge.
+
+Everything an attempt writes lives in its own attempt folder, and its result is judged only from
+that folder, the repository tree and commands the orchestrator runs: nothing from an earlier
+attempt can satisfy a gate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pytest_wave.engine import gates
+from pytest_wave.engine.context import WaveContext
+from pytest_wave.engine.files import point_link, write_model, write_text_atomic
+from pytest_wave.engine.process import run_process
+from pytest_wave.engine.prompt import prompt_fingerprint, render_prompt
+from pytest_wave.engine.resolve import ResolvedExecutor
+from pytest_wave.engine.semaphore import slot
+from pytest_wave.engine.validation import run_validation
+from pytest_wave.errors import WaveError
+from pytest_wave.executors.base import LaunchRequest, find_command
+from pytest_wave.model.result import AgentResult, Check
+from pytest_wave.model.task import AgentTask
+from pytest_wave.model.wave import Agent
+from pytest_wave.parse.roles import resolved_prompt
+
+ExtraChecks = Callable[[AgentTask], list[Check]]
+
+
+class AttemptSetupError(Exception):
+    """The attempt could not start: carries the one-line reason for the item."""
+
+
+def _summary(check: Check) -> str:
+    return f"{check.name}: expected {check.expected}, found {check.found}"
+
+
+def build_task(ctx: WaveContext, agent: Agent, executor: ResolvedExecutor, run_id: str, attempt: int) -> AgentTask:
+    paths = ctx.paths
+    safe = paths.safe(ctx.wave.number, agent.slug)
+    attempt_dir = paths.attempt_dir(ctx.wave.number, run_id, attempt)
+    role = ctx.role(agent)
+    return AgentTask(
+        wave=ctx.wave.number,
+        wave_path=str(ctx.wave_path),
+        lane=ctx.lane.name,
+        agent_id=agent.id,
+        title=agent.title,
+        role=role,
+        executor_id=executor.id,
+        attempt=attempt,
+        repo_root=str(ctx.repo_root),
+        prompt_path=str(paths.prompt(safe)),
+        log_path=str(attempt_dir / f"{safe}.log"),
+        owned_paths=agent.owned,
+        deliverables=agent.deliverable_paths,
+        components=ctx.owned_components(agent),
+        promotions=ctx.wave.promoted,
+        exit_contract=agent.exit_contract if role not in ("evaluator", "integration", "documentation") else None,
+        evaluator_report_path=ctx.evaluator_report(agent) if role == "evaluator" else None,
+        component_matrix_json_path=ctx.lane.component_matrix_json_path,
+        validation_commands=[v.command for v in agent.validation],
+    )
+
+
+def run_agent_attempt(
+    ctx: WaveContext,
+    agent: Agent,
+    *,
+    run_id: str,
+    attempt: int,
+    executor: ResolvedExecutor | None = None,
+    extra_checks: ExtraChecks | None = None,
+) -> AgentResult:
+    """Run one attempt of ``agent`` and return its judged result (also written to disk)."""
+    executor = executor or ctx.executor_for(agent)
+    task = build_task(ctx, agent, executor, run_id, attempt)
+    result = AgentResult(
+        wave=task.wave,
+        wave_path=task.wave_path,
+        lane=task.lane,
+        run_id=run_id,
+        attempt=attempt,
+        agent_id=agent.id,
+        title=agent.title,
+        role=task.role,
+        executor_id=executor.id,
+        status="failed",
+        started_at=time.time(),
+        prompt_path=task.prompt_path,
+        log_path=task.log_path,
+    )
+    try:
+        result = _launch_and_judge(ctx, agent, task, executor, result, extra_checks)
+    except AttemptSetupError as exc:
+        result = result.model_copy(update={"status": "failed", "reason": str(exc), "finished_at": time.time()})
+    _store(ctx, result)
+    return result
+
+
+def _store(ctx: WaveContext, result: AgentResult) -> None:
+    target = ctx.paths.attempt_dir(result.wave, result.run_id, result.attempt) / f"{result.agent_id}.json"
+    try:
+        write_model(target, result)
+    except OSError as exc:
+        # The verdict itself still reaches the report; only the on-disk copy is missing.
+        result.reason = (result.reason or "") + f" (could not record result: {exc.strerror})"
+
+
+def _launch_and_judge(
+    ctx: WaveContext,
+    agent: Agent,
+    task: AgentTask,
+    executor: ResolvedExecutor,
+    result: AgentResult,
+    extra_checks: ExtraChecks | None,
+) -> AgentResult:
+    impl = ctx.executor_impl(executor.id)
+    if impl is None:
+        raise AttemptSetupError(
+            f"no executor is registered for runtime '{executor.id}' "
+            "(fix: run with --wave-executor local, or install the plugin that provides it)"
+        )
+    command = impl.command(ctx.lane)
+    if find_command(command) is None:
+        raise AttemptSetupError(
+            f"executor '{executor.id}' needs '{command}', which is not on PATH "
+            f"(fix: install it, or run with --wave-executor local)"
+        )
+    try:
+        prompt_body = resolved_prompt(agent, ctx.repo_root)
+    except WaveError as exc:
+        raise AttemptSetupError(exc.one_line()) from None
+    paths = ctx.paths
+    safe = paths.safe(ctx.wave.number, agent.slug)
+    overlay = paths.overlay_dir(ctx.wave.number, agent.slug)
+    task_path = overlay / "task.json"
+    prompt_path = Path(task.prompt_path)
+    log_path = Path(task.log_path)
+    prompt_text = render_prompt(task, prompt_body, ctx.roles)
+    fingerprint = prompt_fingerprint(task, prompt_body)
+    request = LaunchRequest(
+        task=task,
+        task_path=task_path,
+        prompt_path=prompt_path,
+        overlay_dir=overlay,
+        repo_root=ctx.repo_root,
+        lane=ctx.lane,
+        model=executor.model,
+    )
+    spec = impl.build_launch(request)
+    status_path = paths.status(safe)
+    try:
+        write_text_atomic(prompt_path, prompt_text)
+        write_model(task_path, task)
+        for name, text in spec.overlay_files.items():
+            write_text_atomic(overlay / name, text)
+        write_text_atomic(overlay / "launch-preview.json", json.dumps(spec.preview(), indent=2) + "\n")
+        status_path.unlink(missing_ok=True)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.touch()
+        point_link(paths.log(safe), log_path)
+    except OSError as exc:
+        raise AttemptSetupError(
+            f"cannot write runtime state under {paths.state_dir}: {exc.strerror or exc} "
+            "(fix: make it writable or set paths.stateRoot)"
+        ) from None
+    env = {
+        **os.environ,
+        "WAVE_LANE": ctx.lane.name,
+        "WAVE_NUMBER": "" if task.wave is None else str(task.wave),
+        "WAVE_AGENT_ID": agent.id,
+        "WAVE_RUN_ID": result.run_id,
+        "WAVE_ATTEMPT": str(task.attempt),
+        "WAVE_REPO_ROOT": str(ctx.repo_root),
+        "WAVE_STATE_DIR": str(paths.state_dir),
+        "WAVE_EXECUTOR_MODE": executor.id,
+        **spec.env,
+    }
+    with slot(paths.locks_dir(), "agents", ctx.options.max_parallel):
+        process = run_process(
+            spec.argv,
+            cwd=spec.cwd,
+            log_path=log_path,
+            env=env,
+            timeout=ctx.timeout_for(executor),
+            stdin_path=spec.stdin_path,
+            pid_path=paths.state_dir / "pids" / f"{safe}.pid",
+        )
+    status = {
+        "code": process.exit_code if process.exit_code is not None else -(process.signal or 1),
+        "promptHash": fingerprint,
+        "orchestratorId": f"{ctx.lane.name}-pytest-wave",
+        "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(process.finished_at)),
+    }
+    write_text_atomic(status_path, json.dumps(status, indent=2) + "\n")
+    scan = impl.scan_output(log_path)
+    log = str(log_path)
+    checks = [gates.process_check(process, log_path)]
+    role = task.role
+    if role == "evaluator":
+        report = ctx.repo_root / task.evaluator_report_path if task.evaluator_report_path else None
+        checks += gates.evaluator_checks(scan, log, report)
+    elif role == "integration":
+        checks += gates.integration_marker_checks(scan, log)
+    elif role == "documentation":
+        checks += gates.documentation_marker_checks(scan, log)
+    else:
+        checks += gates.implementation_checks(task, scan, log)
+    checks += gates.deliverable_checks(task, ctx.repo_root, agent.owns)
+    if process.ok and task.validation_commands:
+        checks += run_validation(
+            task.validation_commands,
+            cwd=ctx.repo_root,
+            log_dir=log_path.parent / f"{safe}.validation",
+            timeout=ctx.options.validation_timeout,
+        )
+    if extra_checks is not None:
+        checks += extra_checks(task)
+    failed = gates.first_failure(checks)
+    return result.model_copy(
+        update={
+            "status": "passed" if failed is None else "failed",
+            "reason": None if failed is None else _summary(failed),
+            "exit_code": process.exit_code,
+            "signal": process.signal,
+            "timed_out": process.timed_out,
+            "started_at": process.started_at,
+            "finished_at": time.time(),
+            "prompt_hash": fingerprint,
+            "task_path": str(task_path),
+            "markers": [marker.canonical for marker in scan.accepted],
+            "checks": checks,
+        }
+    )

@@ -1,0 +1,267 @@
+"""A wave run: agents in parallel, then closure (integration -> documentation -> evaluator), retries.
+
+The pytest layer drives the same object piece by piece (one item per agent or stage); :meth:`WaveRun.run`
+drives it alone, for the CLI, replay and tests that need no pytest runner.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_wave.engine import baseline
+from pytest_wave.engine.agent_run import run_agent_attempt
+from pytest_wave.engine.context import WaveContext
+from pytest_wave.engine.files import write_model, write_text_atomic
+from pytest_wave.engine.resolve import ResolvedExecutor
+from pytest_wave.errors import WaveError
+from pytest_wave.executors.base import find_command
+from pytest_wave.model.matrix import load_matrix
+from pytest_wave.model.result import AgentResult, Check, WaveOutcome
+from pytest_wave.model.task import AgentTask
+from pytest_wave.model.wave import Agent
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class WaveRun:
+    ctx: WaveContext
+    run_id: str
+    executors: dict[str, ResolvedExecutor] = field(default_factory=dict)
+
+    # -- state on disk ---------------------------------------------------------------------------
+    @property
+    def baseline_path(self) -> Path:
+        return self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "baseline.json"
+
+    def take_baseline(self) -> None:
+        """Record the tree before any agent starts (idempotent for the run)."""
+        if not self.baseline_path.exists():
+            baseline.save(self.baseline_path, baseline.snapshot(self.ctx.repo_root))
+
+    def results(self, attempt: int | None = None) -> dict[str, AgentResult]:
+        """Latest result per agent in this run, up to ``attempt`` (all attempts when None)."""
+        run_dir = self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id)
+        found: dict[str, AgentResult] = {}
+        if not run_dir.is_dir():
+            return found
+        attempts = sorted(
+            (int(p.name.split("-", 1)[1]), p) for p in run_dir.glob("attempt-*") if p.name.split("-", 1)[1].isdigit()
+        )
+        for number, folder in attempts:
+            if attempt is not None and number > attempt:
+                break
+            for path in sorted(folder.glob("*.json")):
+                try:
+                    result = AgentResult.model_validate_json(path.read_text(encoding="utf-8"))
+                except ValueError:
+                    continue  # a torn file from a killed run is not proof of anything
+                found[result.agent_id] = result
+        return found
+
+    # -- agents ----------------------------------------------------------------------------------
+    def executor_for(self, agent: Agent) -> ResolvedExecutor:
+        return self.executors.get(agent.id) or self.ctx.executor_for(agent)
+
+    def run_agent(self, agent: Agent, attempt: int) -> AgentResult:
+        return run_agent_attempt(
+            self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=self.executor_for(agent)
+        )
+
+    def run_agents(self, agents: list[Agent], attempt: int) -> list[AgentResult]:
+        """Run agents concurrently (threads waiting on subprocesses); results in the given order."""
+        if not agents:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(len(agents), self.ctx.options.max_parallel))) as pool:
+            return list(pool.map(lambda agent: self.run_agent(agent, attempt), agents))
+
+    # -- closure ---------------------------------------------------------------------------------
+    def run_closure_stage(self, agent: Agent, attempt: int) -> AgentResult:
+        role = self.ctx.role(agent)
+        extra = {
+            "integration": self._integration_checks,
+            "documentation": self._documentation_checks,
+            # The last stage looks at the tree again: stewards write too, after integration looked.
+            "evaluator": lambda task: self._ownership_checks(),
+        }.get(role)
+        return run_agent_attempt(
+            self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=self.executor_for(agent), extra_checks=extra
+        )
+
+    def _integration_checks(self, task: AgentTask) -> list[Check]:
+        checks: list[Check] = []
+        results = self.results()
+        for agent in self.ctx.implementation_agents():
+            result = results.get(agent.id)
+            ok = result is not None and result.ok
+            checks.append(
+                Check(
+                    name=f"agent {agent.id} proof",
+                    ok=ok,
+                    expected="passed",
+                    found="no result" if result is None else f"{result.status} ({result.reason or 'all checks met'})",
+                    code=None if ok else "proof-gap",
+                    evidence=result.log_path if result else None,
+                )
+            )
+        return checks + self._ownership_checks()
+
+    def _ownership_checks(self) -> list[Check]:
+        checks: list[Check] = []
+        before = baseline.load(self.baseline_path)
+        if before is not None:
+            stray = [
+                path
+                for path in baseline.changed(before, baseline.snapshot(self.ctx.repo_root))
+                if not any(agent.owns(path) for agent in self.ctx.wave.agents)
+            ]
+            checks.append(
+                Check(
+                    name="ownership of changed files",
+                    ok=not stray,
+                    expected="every changed file is owned by an agent of the wave",
+                    found="all owned" if not stray else "unowned changes: " + ", ".join(stray[:10]),
+                    code=None if not stray else "write-outside-ownership",
+                    evidence=str(self.baseline_path),
+                )
+            )
+        return checks
+
+    def _documentation_checks(self, task: AgentTask) -> list[Check]:
+        promotions = self.ctx.wave.promoted
+        if not promotions:
+            return []
+        matrix_path = self.ctx.repo_root / self.ctx.lane.component_matrix_json_path
+        levels, problem = _matrix_levels(matrix_path)
+        checks: list[Check] = []
+        for component, target in promotions.items():
+            current = levels.get(component)
+            ok = problem is None and current == target
+            checks.append(
+                Check(
+                    name=f"matrix level {component}",
+                    ok=ok,
+                    expected=f"currentLevel {target}",
+                    found=problem or (f"currentLevel {current}" if current else "component not in the matrix"),
+                    code=None if ok else ("unknown-component" if current is None else "component-current-level-stale"),
+                    evidence=str(matrix_path),
+                )
+            )
+        return checks
+
+    # -- retries ---------------------------------------------------------------------------------
+    def implicated(self, results: dict[str, AgentResult]) -> list[Agent]:
+        """Agents to run again: failed implementation agents, else the closure from the failed stage on."""
+        failed_impl = [a for a in self.ctx.implementation_agents() if not (results.get(a.id) and results[a.id].ok)]
+        if failed_impl:
+            return failed_impl
+        closure = self.ctx.closure_agents()
+        for index, agent in enumerate(closure):
+            result = results.get(agent.id)
+            if result is None or not result.ok:
+                return closure[index:]
+        return []
+
+    def switch_to_fallback(self, agent: Agent) -> str | None:
+        """Move ``agent`` to the next runnable runtime in its fallback chain; returns the new id."""
+        current = self.executor_for(agent)
+        tried = {current.id, *current.history}
+        for candidate in current.fallbacks:
+            if candidate in tried:
+                continue
+            impl = self.ctx.executor_impl(candidate)
+            if impl is None or find_command(impl.command(self.ctx.lane)) is None:
+                continue
+            self.executors[agent.id] = ResolvedExecutor(
+                id=candidate,
+                selected_by="retry-fallback",
+                model=None,
+                profile=current.profile,
+                fallbacks=current.fallbacks,
+                tags=current.tags,
+                budget_turns=current.budget_turns,
+                budget_minutes=current.budget_minutes,
+                history=(*current.history, current.id),
+            )
+            return candidate
+        return None
+
+    # -- outcome ---------------------------------------------------------------------------------
+    def closed(self) -> bool:
+        results = self.results()
+        agents = self.ctx.wave.agents
+        return bool(agents) and all(a.id in results and results[a.id].ok for a in agents)
+
+    def record_outcome(self, attempts: int, reason: str | None = None) -> WaveOutcome:
+        results = self.results()
+        closed = self.closed()
+        if not closed and reason is None:
+            failing = [a.id for a in self.ctx.wave.agents if not (a.id in results and results[a.id].ok)]
+            reason = "not passed: " + ", ".join(failing)
+        outcome = WaveOutcome(
+            wave=self.ctx.wave.number,
+            wave_path=str(self.ctx.wave_path),
+            lane=self.ctx.lane.name,
+            run_id=self.run_id,
+            closed=closed,
+            attempts=attempts,
+            reason=None if closed else reason,
+            agents=results,
+        )
+        write_model(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "wave.json", outcome)
+        if closed and self.ctx.wave.number is not None and not self.ctx.options.dry_run:
+            self._mark_completed(self.ctx.wave.number)
+        return outcome
+
+    def _mark_completed(self, number: int) -> None:
+        path = self.ctx.paths.run_state()
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            state = {}
+        waves = sorted({*state.get("completedWaves", []), number})
+        state.update(completedWaves=waves, lastUpdatedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        write_text_atomic(path, json.dumps(state, indent=2) + "\n")
+
+    # -- standalone ------------------------------------------------------------------------------
+    def run(self) -> WaveOutcome:
+        """Run the whole wave without pytest: the same steps the pytest items take."""
+        self.take_baseline()
+        pending = self.ctx.implementation_agents()
+        closure = self.ctx.closure_agents()
+        max_attempts = self.ctx.options.max_retries + 1
+        attempt = 1
+        while True:
+            self.run_agents([a for a in pending if a not in closure], attempt)
+            results = self.results()
+            impl_ok = all(results.get(a.id) and results[a.id].ok for a in self.ctx.implementation_agents())
+            if impl_ok:
+                # A retry that implicates only closure agents reruns closure from the failed stage.
+                stages = pending if pending and all(a in closure for a in pending) else closure
+                for agent in stages:
+                    if not self.run_closure_stage(agent, attempt).ok:
+                        break
+            if self.closed() or attempt >= max_attempts:
+                return self.record_outcome(attempt)
+            pending = self.implicated(self.results())
+            if not pending:
+                return self.record_outcome(attempt, "no agent to retry")
+            for agent in pending:
+                self.switch_to_fallback(agent)
+            attempt += 1
+
+
+def _matrix_levels(path: Path) -> tuple[dict[str, str], str | None]:
+    """Component -> currentLevel as the matrix file says *now* (read fresh: A9 may just have changed it)."""
+    try:
+        matrix = load_matrix(path)
+    except WaveError as exc:
+        return {}, exc.one_line()
+    return {cid: component.current_level for cid, component in matrix.components.items()}, None

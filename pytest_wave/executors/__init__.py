@@ -1,0 +1,1 @@
+"""Agent runtimes pytest-wave can launch, including the built-in deterministic ``local`` executor."""

@@ -1,0 +1,720 @@
+"""``wave.config.json`` / ``[tool.wave]``: the file schema (:class:`WaveConfig`) and one resolved lane.
+
+:class:`WaveConfig` mirrors the file as written (camelCase aliases, snake_case names also accepted).
+Lane override models keep pydantic's ``model_fields_set`` so a merge can tell "omitted" from
+"set to the default"; that is how every lane merge rule below is implemented.
+:class:`LaneConfig` is the flat, fully defaulted result that the rest of pytest-wave consumes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from pytest_wave.errors import WaveConfigError
+from pytest_wave.model.executor import (
+    CLAUDE_OUTPUT_FORMATS,
+    CODEX_SANDBOXES,
+    EXECUTOR_IDS,
+    OPENCODE_FORMATS,
+    Budget,
+    ClaudeSettings,
+    CodexSettings,
+    OpenCodeSettings,
+)
+
+REPO_MODES: tuple[str, ...] = ("single-repo", "multi-lane")
+APPEND_SYSTEM_PROMPT_MODES: tuple[str, ...] = ("append", "replace")
+DEFAULT_PROMPT_REFERENCES: tuple[str, ...] = (
+    "docs/reference/repository-guidance.md",
+    "docs/research/agent-context-sources.md",
+)
+SHARED_PLAN_DOC_NAMES: tuple[str, ...] = ("current-state.md", "master-plan.md", "migration.md")
+
+_LANE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SKILL_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+
+# Validator messages are predicates ("must ...") so the loader can print "<key path> must ...".
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def sanitize_lane_name(value: object) -> str:
+    """Lane names as the anchor spells them: lowercase, runs of other characters become ``-``."""
+    raw = "" if value is None else str(value)
+    name = re.sub(r"[^a-z0-9_-]+", "-", raw.strip().lower())
+    name = re.sub(r"-+", "-", name).strip("-")
+    if not name:
+        raise ValueError("Lane name is required")
+    if not _LANE_RE.match(name):
+        raise ValueError(f"Invalid lane: {raw}")
+    return name
+
+
+def normalize_repo_path(value: str, label: str | None = None) -> str:
+    """Normalize a repo-relative POSIX path; reject anything that could leave the repository.
+
+    Unlike the anchor we also reject a bare ``..``, a trailing ``/..`` and drive-letter paths:
+    they escape the repository just as surely as ``../x`` does.
+    """
+    prefix = f"{label} " if label else ""
+    text = re.sub(r"/+", "/", value.strip().replace("\\", "/"))
+    if text.startswith("/") or _DRIVE_RE.match(text):
+        raise ValueError(f"{prefix}must stay within the repository: {value}")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"{prefix}must stay within the repository: {value}")
+    if not parts:
+        raise ValueError(f"{prefix}must not be empty")
+    return "/".join(parts)
+
+
+def _repo_path(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # let pydantic report the type error
+    return normalize_repo_path(value)
+
+
+def _optional_repo_path(value: Any) -> Any:
+    # An empty string means "not set", so the key falls back to its default.
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _repo_path(value)
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in JSON (``true``, ``"soon"``), for error messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
+
+
+def _strict_int(value: Any) -> int | None:
+    """An int, or a string of digits (the anchor used ``parseInt``); never a bool or float."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    return None
+
+
+def _threshold(value: Any) -> int | None:
+    # null disables a rule; TOML has no null, so ``false`` disables it too.
+    if value is None or value is False:
+        return None
+    number = _strict_int(value)
+    if number is None or number < 0:
+        raise ValueError(f"must be a wave number (integer >= 0) or null to disable the rule (got: {_show(value)})")
+    return number
+
+
+def _mix_count(value: Any) -> int:
+    number = _strict_int(value)
+    if number is None or number < 0:
+        raise ValueError(f"must be a non-negative integer (got: {_show(value)})")
+    return number
+
+
+def _positive_int(value: Any) -> Any:
+    if value is None:
+        return None
+    number = _strict_int(value)
+    if number is None or number < 1:
+        raise ValueError(f"must be a positive integer (got: {_show(value)})")
+    return number
+
+
+def _executor_id(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text not in EXECUTOR_IDS:
+        raise ValueError(f"must be one of: {', '.join(EXECUTOR_IDS)} (got: {value})")
+    return text
+
+
+def _executor_list(value: Any) -> Any:
+    # Arrays or "claude, opencode" strings are both accepted (anchor compatibility).
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    return value
+
+
+def _lower_key(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if not text:
+        raise ValueError("must not be an empty key")
+    return text
+
+
+def _skill_id(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if not _SKILL_RE.match(text):
+        raise ValueError(f"must be a skill id matching {_SKILL_RE.pattern} (got: {value})")
+    return text
+
+
+def _one_or_many(value: Any) -> Any:
+    # Some list settings also take a single string as one entry (not split on commas).
+    return [value] if isinstance(value, str) else value
+
+
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+RepoPath = Annotated[str, BeforeValidator(_repo_path)]
+OptRepoPath = Annotated[str | None, BeforeValidator(_optional_repo_path)]
+Threshold = Annotated[int | None, BeforeValidator(_threshold)]
+ExecutorIdStr = Annotated[str, BeforeValidator(_executor_id)]
+ExecutorOrder = Annotated[list[ExecutorIdStr], BeforeValidator(_executor_list)]
+MixCount = Annotated[int, BeforeValidator(_mix_count)]
+LowerKey = Annotated[str, BeforeValidator(_lower_key)]
+SkillId = Annotated[str, BeforeValidator(_skill_id)]
+LaneName = Annotated[str, BeforeValidator(sanitize_lane_name)]
+ProfileName = Annotated[str, BeforeValidator(_lower_key)]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def overlay_settings(base: _M, top: BaseModel, *, skip_none: bool = False) -> _M:
+    """``base`` with every field that ``top`` explicitly set copied over (a shallow merge).
+
+    Fields ``top`` omitted never override ``base``; with ``skip_none`` an explicit null is
+    ignored as well (runtime blocks: the anchor's null-overwrite quirk is what we avoid).
+    """
+    update: dict[str, Any] = {}
+    for name in top.model_fields_set:
+        value = getattr(top, name)
+        if skip_none and value is None:
+            continue
+        update[name] = copy.deepcopy(value)
+    return base.model_copy(update=update) if update else base
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _drop_empty(data: Any) -> Any:
+    # Keys that have a default fall back to it when null or empty (anchor behaviour).
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    return data
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class PathsConfig(_Model):
+    docs_dir: RepoPath = Field("docs", alias="docsDir")
+    state_root: RepoPath = Field(".tmp", alias="stateRoot")
+    orchestrator_state_dir: RepoPath = Field(".tmp/wave-orchestrator", alias="orchestratorStateDir")
+    terminals_path: RepoPath = Field(".vscode/terminals.json", alias="terminalsPath")
+    context7_bundle_index_path: RepoPath = Field("docs/context7/bundles.json", alias="context7BundleIndexPath")
+    # None = not set: a lane then derives it from its own plans dir (the anchor's global
+    # default always won, so non-default lanes shared docs/plans/... [quirk]).
+    component_cutover_matrix_doc_path: OptRepoPath = Field(None, alias="componentCutoverMatrixDocPath")
+    component_cutover_matrix_json_path: OptRepoPath = Field(None, alias="componentCutoverMatrixJsonPath")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_for_empty(cls, data: Any) -> Any:
+        return _drop_empty(data)
+
+
+class RolesConfig(_Model):
+    role_prompt_dir: RepoPath = Field("docs/agents", alias="rolePromptDir")
+    evaluator_agent_id: str = Field("A0", alias="evaluatorAgentId")
+    integration_agent_id: str = Field("A8", alias="integrationAgentId")
+    documentation_agent_id: str = Field("A9", alias="documentationAgentId")
+    evaluator_role_prompt_path: RepoPath = Field("docs/agents/wave-evaluator-role.md", alias="evaluatorRolePromptPath")
+    integration_role_prompt_path: RepoPath = Field(
+        "docs/agents/wave-integration-role.md", alias="integrationRolePromptPath"
+    )
+    documentation_role_prompt_path: RepoPath = Field(
+        "docs/agents/wave-documentation-role.md", alias="documentationRolePromptPath"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_for_empty(cls, data: Any) -> Any:
+        return _drop_empty(data)
+
+    @field_validator("evaluator_agent_id", "integration_agent_id", "documentation_agent_id", mode="before")
+    @classmethod
+    def _strip_id(cls, value: Any) -> Any:
+        return _trimmed(value)
+
+
+class ValidationConfig(_Model):
+    """Prompt checks and the wave numbers from which each lint/gate rule applies (None = off)."""
+
+    required_prompt_references: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROMPT_REFERENCES), alias="requiredPromptReferences"
+    )
+    require_documentation_steward_from_wave: Threshold = Field(0, alias="requireDocumentationStewardFromWave")
+    require_context7_declarations_from_wave: Threshold = Field(6, alias="requireContext7DeclarationsFromWave")
+    require_exit_contracts_from_wave: Threshold = Field(6, alias="requireExitContractsFromWave")
+    require_integration_steward_from_wave: Threshold = Field(None, alias="requireIntegrationStewardFromWave")
+    require_component_promotions_from_wave: Threshold = Field(0, alias="requireComponentPromotionsFromWave")
+    require_agent_components_from_wave: Threshold = Field(0, alias="requireAgentComponentsFromWave")
+
+    @field_validator("required_prompt_references", mode="before")
+    @classmethod
+    def _references(cls, value: Any) -> Any:
+        if value is None:
+            return list(DEFAULT_PROMPT_REFERENCES)
+        if isinstance(value, list):
+            return [item.strip() if isinstance(item, str) else item for item in value]
+        return value
+
+    def active(self, rule_threshold: int | None, wave: int | None) -> bool:
+        """Whether a rule with ``rule_threshold`` applies to wave number ``wave``."""
+        if rule_threshold is None:
+            return False
+        if wave is None:
+            # Example waves (wave-example-*.md) have no number, so we cannot know where they
+            # fall; only rules that are on from wave 0 (always on) can fairly apply to them.
+            return rule_threshold <= 0
+        return wave >= rule_threshold
+
+
+# --- executor runtime blocks: the shared executor.py models plus config-file checks.
+
+
+class ProfileCodexSettings(CodexSettings):
+    """A codex block as the config file accepts it; unset fields stay None (no defaults)."""
+
+    @field_validator("config", "images", "add_dirs", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("sandbox")
+    @classmethod
+    def _sandbox(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in CODEX_SANDBOXES:
+            raise ValueError(f"must be one of: {', '.join(CODEX_SANDBOXES)} (got: {value})")
+        return value.strip().lower() if value is not None else None
+
+
+class CodexConfig(ProfileCodexSettings):
+    """``executors.codex``: lane-level codex settings with the anchor's code defaults."""
+
+    command: str | None = "codex"
+    sandbox: str | None = "danger-full-access"
+    search: bool | None = False
+    json_output: bool | None = Field(default=False, alias="json")
+    ephemeral: bool | None = False
+
+
+class _ClaudeChecked(ClaudeSettings):
+    @field_validator("mcp_config", "allowed_http_hook_urls", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("max_turns", mode="before")
+    @classmethod
+    def _max_turns(cls, value: Any) -> Any:
+        return _positive_int(value)
+
+    @field_validator("output_format")
+    @classmethod
+    def _output_format(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in CLAUDE_OUTPUT_FORMATS:
+            raise ValueError(f"must be one of: {', '.join(CLAUDE_OUTPUT_FORMATS)} (got: {value})")
+        return value.strip().lower() if value is not None else None
+
+
+class ProfileClaudeSettings(_ClaudeChecked):
+    """A profile's claude block: the model comes from the profile, not from the block."""
+
+    @field_validator("model", "append_system_prompt_mode")
+    @classmethod
+    def _not_in_profile(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("is not allowed in a profile claude block (set the profile's model instead)")
+        return value
+
+
+class ClaudeConfig(_ClaudeChecked):
+    """``executors.claude`` with code defaults."""
+
+    command: str | None = "claude"
+    append_system_prompt_mode: str | None = Field(default="append", alias="appendSystemPromptMode")
+    strict_mcp_config: bool | None = Field(default=False, alias="strictMcpConfig")
+    output_format: str | None = Field(default="text", alias="outputFormat")
+
+    @field_validator("append_system_prompt_mode")
+    @classmethod
+    def _append_mode(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in APPEND_SYSTEM_PROMPT_MODES:
+            raise ValueError(f"must be one of: {', '.join(APPEND_SYSTEM_PROMPT_MODES)} (got: {value})")
+        return value.strip().lower() if value is not None else None
+
+
+class _OpenCodeChecked(OpenCodeSettings):
+    @field_validator("files", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _one_or_many(value)
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps(cls, value: Any) -> Any:
+        return _positive_int(value)
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in OPENCODE_FORMATS:
+            raise ValueError(f"must be one of: {', '.join(OPENCODE_FORMATS)} (got: {value})")
+        return value.strip().lower() if value is not None else None
+
+    @field_validator("permission")
+    @classmethod
+    def _permission(cls, value: Any) -> Any:
+        # In the config file (unlike markdown) permission must be a JSON object.
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("must be a JSON object")
+        return value
+
+
+class ProfileOpenCodeSettings(_OpenCodeChecked):
+    @field_validator("model")
+    @classmethod
+    def _not_in_profile(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("is not allowed in a profile opencode block (set the profile's model instead)")
+        return value
+
+
+class OpenCodeConfig(_OpenCodeChecked):
+    """``executors.opencode`` with code defaults."""
+
+    command: str | None = "opencode"
+    format: str | None = "default"
+
+
+class ProfileBudget(Budget):
+    @field_validator("turns", "minutes", mode="before")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        return _positive_int(value)
+
+
+class ExecutorProfile(_Model):
+    """``executors.profiles.<name>``. Runtime blocks hold only what the profile sets (None = unset)."""
+
+    id: ExecutorIdStr | None = None
+    model: str | None = None
+    fallbacks: ExecutorOrder = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    budget: ProfileBudget = Field(default_factory=ProfileBudget)
+    codex: ProfileCodexSettings = Field(default_factory=ProfileCodexSettings)
+    claude: ProfileClaudeSettings = Field(default_factory=ProfileClaudeSettings)
+    opencode: ProfileOpenCodeSettings = Field(default_factory=ProfileOpenCodeSettings)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model(cls, value: Any) -> Any:
+        return _trimmed(value) or None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item.strip() if isinstance(item, str) else item for item in value]
+        return value
+
+
+class ExecutorsConfig(_Model):
+    default: ExecutorIdStr = "codex"
+    profiles: dict[ProfileName, ExecutorProfile] = Field(default_factory=dict)
+    codex: CodexConfig = Field(default_factory=CodexConfig)
+    claude: ClaudeConfig = Field(default_factory=ClaudeConfig)
+    opencode: OpenCodeConfig = Field(default_factory=OpenCodeConfig)
+
+
+class SkillsConfig(_Model):
+    dir: RepoPath = "skills"
+    base: list[SkillId] = Field(default_factory=list)
+    by_role: dict[LowerKey, list[SkillId]] = Field(default_factory=dict, alias="byRole")
+    by_runtime: dict[LowerKey, list[SkillId]] = Field(default_factory=dict, alias="byRuntime")
+    by_deploy_kind: dict[LowerKey, list[SkillId]] = Field(default_factory=dict, alias="byDeployKind")
+
+
+class CapabilityRouting(_Model):
+    preferred_agents: dict[LowerKey, list[str]] = Field(default_factory=dict, alias="preferredAgents")
+
+
+class RuntimePolicy(_Model):
+    runtime_mix_targets: dict[ExecutorIdStr, MixCount] = Field(default_factory=dict, alias="runtimeMixTargets")
+    default_executor_by_role: dict[LowerKey, ExecutorIdStr] = Field(default_factory=dict, alias="defaultExecutorByRole")
+    fallback_executor_order: ExecutorOrder = Field(default_factory=list, alias="fallbackExecutorOrder")
+
+
+class LaneOverrides(_Model):
+    """``lanes.<lane>``: everything optional; what a lane omits comes from the global config."""
+
+    docs_dir: OptRepoPath = Field(None, alias="docsDir")
+    plans_dir: OptRepoPath = Field(None, alias="plansDir")
+    waves_dir: OptRepoPath = Field(None, alias="wavesDir")
+    shared_plan_docs: list[RepoPath] | None = Field(None, alias="sharedPlanDocs")
+    terminals_path: OptRepoPath = Field(None, alias="terminalsPath")
+    state_root: OptRepoPath = Field(None, alias="stateRoot")
+    orchestrator_state_dir: OptRepoPath = Field(None, alias="orchestratorStateDir")
+    context7_bundle_index_path: OptRepoPath = Field(None, alias="context7BundleIndexPath")
+    component_cutover_matrix_doc_path: OptRepoPath = Field(None, alias="componentCutoverMatrixDocPath")
+    component_cutover_matrix_json_path: OptRepoPath = Field(None, alias="componentCutoverMatrixJsonPath")
+    roles: RolesConfig = Field(default_factory=RolesConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    executors: ExecutorsConfig = Field(default_factory=ExecutorsConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    capability_routing: CapabilityRouting = Field(default_factory=CapabilityRouting, alias="capabilityRouting")
+    runtime_policy: RuntimePolicy = Field(default_factory=RuntimePolicy, alias="runtimePolicy")
+    # The three policy keys may also sit directly on the lane; they win over runtimePolicy.
+    runtime_mix_targets: dict[ExecutorIdStr, MixCount] | None = Field(None, alias="runtimeMixTargets")
+    default_executor_by_role: dict[LowerKey, ExecutorIdStr] | None = Field(None, alias="defaultExecutorByRole")
+    fallback_executor_order: ExecutorOrder | None = Field(None, alias="fallbackExecutorOrder")
+
+
+# --------------------------------------------------------------------------- resolved lane
+
+
+class LaneConfig(_Model):
+    """One lane, fully resolved: repo-relative POSIX paths and merged settings. Treat as read-only
+    (instances are cached and shared; use ``model_copy(update=...)`` to vary one)."""
+
+    name: str
+    version: int = 1
+    project_name: str
+    repo_mode: str
+    docs_dir: str
+    plans_dir: str
+    waves_dir: str
+    shared_plan_docs: list[str]
+    state_root: str
+    state_dir: str
+    orchestrator_state_dir: str
+    terminals_path: str
+    context7_bundle_index_path: str
+    component_matrix_doc_path: str
+    component_matrix_json_path: str
+    roles: RolesConfig
+    validation: ValidationConfig
+    executors: ExecutorsConfig
+    skills: SkillsConfig
+    capability_routing: CapabilityRouting
+    runtime_policy: RuntimePolicy
+
+
+# --------------------------------------------------------------------------- the whole file
+
+
+class WaveConfig(_Model):
+    version: int = 1
+    project_name: str = Field("Wave Orchestrator", alias="projectName")
+    repo_mode: str = Field("single-repo", alias="repoMode")
+    default_lane: LaneName = Field("main", alias="defaultLane")
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    roles: RolesConfig = Field(default_factory=RolesConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    executors: ExecutorsConfig = Field(default_factory=ExecutorsConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    capability_routing: CapabilityRouting = Field(default_factory=CapabilityRouting, alias="capabilityRouting")
+    runtime_policy: RuntimePolicy = Field(default_factory=RuntimePolicy, alias="runtimePolicy")
+    shared_plan_docs: list[RepoPath] | None = Field(None, alias="sharedPlanDocs")
+    lanes: dict[LaneName, LaneOverrides] = Field(default_factory=dict)
+
+    _source: Path | None = PrivateAttr(default=None)
+    _repo_root: Path | None = PrivateAttr(default=None)
+    _lane_cache: dict[str, LaneConfig] = PrivateAttr(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if value is None:
+            return 1
+        number = _strict_int(value)
+        if number is None or number < 0:
+            raise ValueError(f"must be a positive integer (got: {_show(value)})")
+        return number or 1  # the anchor treats 0 as 1
+
+    @field_validator("project_name", mode="before")
+    @classmethod
+    def _project_name(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return "Wave Orchestrator"
+        return _trimmed(value)
+
+    @field_validator("repo_mode", mode="before")
+    @classmethod
+    def _repo_mode(cls, value: Any) -> Any:
+        if value is None:
+            return "single-repo"
+        if not isinstance(value, str):
+            return value
+        mode = value.strip().lower()
+        if mode not in REPO_MODES:
+            raise ValueError(f"must be one of: {', '.join(REPO_MODES)} (got: {value})")
+        return mode
+
+    @field_validator("lanes", mode="before")
+    @classmethod
+    def _unique_lanes(cls, value: Any) -> Any:
+        # "Main" and "main" sanitize to the same lane; refuse rather than silently drop one.
+        if isinstance(value, dict):
+            seen: dict[str, str] = {}
+            for key in value:
+                try:
+                    name = sanitize_lane_name(key)
+                except ValueError:
+                    continue  # reported with its own key path by the key validator
+                if name in seen:
+                    raise ValueError(f"lanes {seen[name]!r} and {key!r} are the same lane ({name!r})")
+                seen[name] = str(key)
+        return value
+
+    # -- where it came from (set by pytest_wave.config.load_config)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file this config was read from, or None when every default applies."""
+        return self._source
+
+    @property
+    def repo_root(self) -> Path | None:
+        return self._repo_root
+
+    def attach_source(self, source: Path | None, repo_root: Path | None) -> None:
+        self._source = source
+        self._repo_root = repo_root
+        self._lane_cache.clear()
+
+    # -- lane resolution
+
+    def resolve_lane(self, lane: str | None = None) -> LaneConfig:
+        """Merge ``lanes.<lane>`` over the global settings (``None`` = the default lane). Cached."""
+        try:
+            name = sanitize_lane_name(self.default_lane if lane is None else lane)
+        except ValueError as exc:
+            raise WaveConfigError(str(exc), path=self._source, fix="lane names use a-z, 0-9, '-' and '_'") from None
+        cached = self._lane_cache.get(name)
+        if cached is None:
+            cached = self._resolve(name)
+            self._lane_cache[name] = cached
+        return cached
+
+    def _resolve(self, name: str) -> LaneConfig:
+        over = self.lanes.get(name) or LaneOverrides()
+        paths = self.paths
+
+        if over.docs_dir is not None:
+            docs_dir = over.docs_dir
+        elif self.repo_mode == "single-repo" and name == self.default_lane:
+            docs_dir = paths.docs_dir
+        else:
+            # The anchor ignored paths.docsDir here and always used docs/<lane> [quirk].
+            docs_dir = f"{paths.docs_dir}/{name}"
+        plans_dir = over.plans_dir or f"{docs_dir}/plans"
+        waves_dir = over.waves_dir or self._waves_dir(docs_dir, plans_dir)
+        shared_plan_docs = over.shared_plan_docs if over.shared_plan_docs is not None else self.shared_plan_docs
+        if shared_plan_docs is None:
+            shared_plan_docs = [f"{plans_dir}/{doc}" for doc in SHARED_PLAN_DOC_NAMES]
+        state_root = over.state_root or paths.state_root
+
+        return LaneConfig(
+            name=name,
+            version=self.version,
+            project_name=self.project_name,
+            repo_mode=self.repo_mode,
+            docs_dir=docs_dir,
+            plans_dir=plans_dir,
+            waves_dir=waves_dir,
+            shared_plan_docs=list(shared_plan_docs),
+            state_root=state_root,
+            state_dir=f"{state_root}/{name}-wave-launcher",
+            orchestrator_state_dir=over.orchestrator_state_dir or paths.orchestrator_state_dir,
+            terminals_path=over.terminals_path or paths.terminals_path,
+            context7_bundle_index_path=over.context7_bundle_index_path or paths.context7_bundle_index_path,
+            component_matrix_doc_path=over.component_cutover_matrix_doc_path
+            or paths.component_cutover_matrix_doc_path
+            or f"{plans_dir}/component-cutover-matrix.md",
+            component_matrix_json_path=over.component_cutover_matrix_json_path
+            or paths.component_cutover_matrix_json_path
+            or f"{plans_dir}/component-cutover-matrix.json",
+            roles=overlay_settings(self.roles, over.roles),
+            # Keep explicit nulls: a lane may switch off a rule the global config turns on.
+            validation=overlay_settings(self.validation, over.validation),
+            executors=self._executors(over.executors),
+            skills=self._skills(over.skills),
+            capability_routing=overlay_settings(self.capability_routing, over.capability_routing),
+            runtime_policy=self._runtime_policy(over),
+        )
+
+    def _waves_dir(self, docs_dir: str, plans_dir: str) -> str:
+        preferred = f"{plans_dir}/waves"
+        root = self._repo_root
+        if root is not None:
+            # Older repos keep waves in <docsDir>/waves; use it only if the new dir is absent.
+            legacy = f"{docs_dir}/waves"
+            if not (root / preferred).is_dir() and (root / legacy).is_dir():
+                return legacy
+        return preferred
+
+    def _executors(self, lane: ExecutorsConfig) -> ExecutorsConfig:
+        glob = self.executors
+        profiles = {**glob.profiles, **lane.profiles}  # a lane profile replaces the same name
+        return ExecutorsConfig(
+            default=lane.default if "default" in lane.model_fields_set else glob.default,
+            profiles=profiles,
+            codex=overlay_settings(glob.codex, lane.codex, skip_none=True),
+            claude=overlay_settings(glob.claude, lane.claude, skip_none=True),
+            opencode=overlay_settings(glob.opencode, lane.opencode, skip_none=True),
+        )
+
+    def _skills(self, lane: SkillsConfig) -> SkillsConfig:
+        glob = self.skills
+
+        def union(first: list[str], second: list[str]) -> list[str]:
+            return list(dict.fromkeys([*first, *second]))
+
+        def union_map(first: dict[str, list[str]], second: dict[str, list[str]]) -> dict[str, list[str]]:
+            merged = {key: list(values) for key, values in first.items()}
+            for key, values in second.items():
+                merged[key] = union(merged.get(key, []), values)
+            return merged
+
+        return SkillsConfig(
+            dir=lane.dir if "dir" in lane.model_fields_set else glob.dir,
+            base=union(glob.base, lane.base),
+            by_role=union_map(glob.by_role, lane.by_role),
+            by_runtime=union_map(glob.by_runtime, lane.by_runtime),
+            by_deploy_kind=union_map(glob.by_deploy_kind, lane.by_deploy_kind),
+        )
+
+    def _runtime_policy(self, over: LaneOverrides) -> RuntimePolicy:
+        policy = overlay_settings(self.runtime_policy, over.runtime_policy)
+        direct: dict[str, Any] = {
+            key: copy.deepcopy(value)
+            for key in ("runtime_mix_targets", "default_executor_by_role", "fallback_executor_order")
+            if (value := getattr(over, key)) is not None
+        }
+        return policy.model_copy(update=direct) if direct else policy
