@@ -213,7 +213,8 @@ class WaveController:
                 terminalreporter.write_line(state.not_closed.get(wave_key, "closure did not run"))
                 continue
             rows = [("agent", "role", "executor", "attempt", "verdict", "reason")]
-            for agent_id, result in outcome.agents.items():
+            order = {agent_id: index for index, agent_id in enumerate(outcome.agents)}
+            for agent_id, result in sorted(outcome.agents.items(), key=lambda kv: order[kv[0]]):
                 rows.append(_row(agent_id, result))
             widths = [max(len(row[i]) for row in rows) for i in range(5)]
             for row in rows:

@@ -145,7 +145,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             state.held_closure.setdefault(item.wave_file.wave_key, []).append(item.nodeid)
         else:
             kept.append(item)
-    if state.held_closure:
+    # --collect-only lists closure items where they run: last, after the agents.
+    if state.held_closure and not config.option.collectonly:
         items[:] = kept
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:

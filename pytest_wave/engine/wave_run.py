@@ -200,11 +200,18 @@ class WaveRun:
         return bool(agents) and all(a.id in results and results[a.id].ok for a in agents)
 
     def record_outcome(self, attempts: int, reason: str | None = None) -> WaveOutcome:
-        results = self.results()
+        found = self.results()
+        # Wave order (implementation agents, then closure in its fixed order), not file-name order.
+        ordered = [*self.ctx.implementation_agents(), *self.ctx.closure_agents()]
+        results = {a.id: found[a.id] for a in ordered if a.id in found}
         closed = self.closed()
         if not closed and reason is None:
-            failing = [a.id for a in self.ctx.wave.agents if not (a.id in results and results[a.id].ok)]
-            reason = "not passed: " + ", ".join(failing)
+            failed = [results[a.id] for a in ordered if a.id in results and not results[a.id].ok]
+            missing = [a.id for a in ordered if a.id not in results]
+            parts = [f"{r.agent_id}: {r.reason}" for r in failed[:1]]
+            if missing:
+                parts.append("not run: " + ", ".join(missing))
+            reason = "; ".join(parts) or "not closed"
         outcome = WaveOutcome(
             wave=self.ctx.wave.number,
             wave_path=str(self.ctx.wave_path),
