@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from pytest_wave.errors import WaveError
 from pytest_wave.model.config import ExecutorProfile, LaneConfig
+from pytest_wave.model.task import AgentRole
 from pytest_wave.model.wave import Agent
 
-_WORDS = {kind: re.compile(rf"\b{kind}\b") for kind in ("infra", "deploy", "research")}
+_SPECIALISTS: tuple[AgentRole, ...] = ("infra", "deploy", "research")
+_WORDS = {kind: re.compile(rf"\b{kind}\b") for kind in _SPECIALISTS}
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,17 @@ class RoleIds:
         """Closure runs integration -> documentation -> evaluator, always in this order."""
         return (self.integration, self.documentation, self.evaluator)
 
-    def role_of_id(self, agent_id: str) -> str | None:
-        return {
+    def role_of_id(self, agent_id: str) -> AgentRole | None:
+        roles: dict[str, AgentRole] = {
             self.evaluator: "evaluator",
             self.integration: "integration",
             self.documentation: "documentation",
-        }.get(agent_id)
+        }
+        return roles.get(agent_id)
 
 
-def infer_role(agent: Agent, roles: RoleIds) -> str:
+def infer_role(agent: Agent, roles: RoleIds) -> AgentRole:
+    """Closure roles by configured id, else infra/deploy/research by capability prefix or title word."""
     by_id = roles.role_of_id(agent.id)
     if by_id:
         return by_id
@@ -64,13 +68,26 @@ class ResolvedExecutor:
     history: tuple[str, ...] = field(default=())
 
 
-def resolve_executor(agent: Agent, role: str, lane: LaneConfig, forced: str | None = None) -> ResolvedExecutor:
+def declared_fallbacks(agent: Agent, lane: LaneConfig) -> tuple[str, ...]:
+    """Profile then agent ``fallbacks``, deduplicated, as written (the agent's own id included)."""
+    spec = agent.executor
+    profile = lane.executors.profiles.get(spec.profile) if spec and spec.profile else None
+    return tuple(dict.fromkeys([*(profile.fallbacks if profile else []), *(spec.fallbacks if spec else [])]))
+
+
+def resolve_executor(
+    agent: Agent, role: str, lane: LaneConfig, forced: str | None = None, *, strict: bool = True
+) -> ResolvedExecutor:
+    """Agent id, then profile id, then the lane's default for ``role``, then the lane default.
+
+    With ``strict`` an unknown profile raises; lint passes ``strict=False`` and reports it itself.
+    """
     spec = agent.executor
     profile: ExecutorProfile | None = None
     profile_name = spec.profile if spec else None
     if profile_name:
         profile = lane.executors.profiles.get(profile_name)
-        if profile is None:
+        if profile is None and strict:
             raise WaveError(
                 f'agent {agent.id} references unknown executor profile "{profile_name}"',
                 line=spec.key_lines.get("profile", spec.line) if spec else agent.line,
@@ -85,7 +102,7 @@ def resolve_executor(agent: Agent, role: str, lane: LaneConfig, forced: str | No
             id=forced,
             selected_by="forced",
             model=None,  # a model named for another runtime means nothing to the forced one
-            profile=profile_name,
+            profile=profile_name if profile else None,
             tags=tags,
             budget_turns=budget_turns,
             budget_minutes=budget_minutes,
@@ -98,14 +115,14 @@ def resolve_executor(agent: Agent, role: str, lane: LaneConfig, forced: str | No
         executor_id, selected_by = lane.runtime_policy.default_executor_by_role[role], "lane-role-default"
     else:
         executor_id, selected_by = lane.executors.default, "lane-default"
-    chain = list(dict.fromkeys([*(profile.fallbacks if profile else []), *(spec.fallbacks if spec else [])]))
+    chain = list(declared_fallbacks(agent, lane))
     if not chain:
         chain = [e for e in lane.runtime_policy.fallback_executor_order if e != executor_id]
     return ResolvedExecutor(
         id=executor_id,
         selected_by=selected_by,
         model=model,
-        profile=profile_name,
+        profile=profile_name if profile else None,
         fallbacks=tuple(e for e in chain if e != executor_id),
         tags=tags,
         budget_turns=budget_turns,
