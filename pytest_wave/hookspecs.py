@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pytest_wave.executors.base import Executor
     from pytest_wave.lint.base import LintRule
+    from pytest_wave.model.result import AgentResult, WaveOutcome
 
 hookspec = pluggy.HookspecMarker("pytest")
 
@@ -25,3 +27,22 @@ hookspec = pluggy.HookspecMarker("pytest")
 @hookspec
 def pytest_wave_lint_rules() -> list[LintRule]:
     """Return extra lint rules."""
+
+
+@hookspec(firstresult=True)
+def pytest_wave_executor_for(executor_id: str) -> Executor | None:
+    """Return the executor for runtime ``executor_id`` (``local``, ``codex``, ...), or None.
+
+    The first non-None answer wins; pytest-wave's own executors answer last (``trylast``), so a
+    plugin can replace a built-in runtime or add a new one.
+    """
+
+
+@hookspec
+def pytest_wave_agent_finished(result: AgentResult) -> None:
+    """Called in the process that ran an agent attempt, with its judged result."""
+
+
+@hookspec
+def pytest_wave_closed(outcome: WaveOutcome) -> None:
+    """Called on the controller once per wave, with its final outcome (closed or not)."""

@@ -17,6 +17,7 @@ from pytest_wave import hookspecs
 from pytest_wave.controller import WaveController, XdistHooks, discover_wave_files
 from pytest_wave.engine.context import RunOptions
 from pytest_wave.engine.wave_run import new_run_id
+from pytest_wave.executors.registry import BuiltinExecutors, hook_lookup
 from pytest_wave.items import AgentItem, ClosureItem, WaveFile
 from pytest_wave.model.executor import EXECUTOR_IDS
 from pytest_wave.state import STATE_KEY, WaveSession, session_state
@@ -114,10 +115,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "wave: an item collected from a wave file")
     workerinput = getattr(config, "workerinput", None)
     run_id = workerinput.get("wave_run_id") if workerinput else None
+    config.pluginmanager.register(BuiltinExecutors(), "wave-builtin-executors")
     config.stash[STATE_KEY] = WaveSession(
         run_id=run_id or new_run_id(),
         options=_options(config),
         lint_mode=bool(config.getoption("wave_lint")),
+        lookup=hook_lookup(config.pluginmanager),
     )
     if workerinput is None:
         config.pluginmanager.register(WaveController(config), "wave-controller")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from pytest_wave.engine.context import RunOptions
+from pytest_wave.executors.registry import ExecutorLookup, builtin_executor
 from pytest_wave.model.result import AgentResult, WaveOutcome
 
 
@@ -15,6 +16,7 @@ class WaveSession:
     run_id: str
     options: RunOptions
     lint_mode: bool = False
+    lookup: ExecutorLookup = builtin_executor  # the plugin swaps in the pytest_wave_executor_for hook
     # Wave file path -> nodeids of its closure items selected in this session (held back from the loop).
     held_closure: dict[str, list[str]] = field(default_factory=dict)
     # Agent results this process saw (controller: all of them, through reports and its own runs).
