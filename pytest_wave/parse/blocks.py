@@ -14,6 +14,7 @@ from pytest_wave.errors import WaveParseError
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -45,9 +46,13 @@ def classify_lines(text: str, path: str) -> list[Line]:
     nested block: prompts quote shell snippets, and closing the prompt at the snippet's end (as
     CommonMark and the Node.js tool both do) silently truncates it.
     """
-    lines = text.splitlines()
+    # Only \n, \r\n and \r end a line (as in editors): str.splitlines() would also split on form feeds,
+    # U+2028 and friends, rewriting prompt text and shifting every later line number.
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
     out: list[Line] = []
-    stack: list[tuple[str, int, int]] = []  # (fence char, length, opening line)
+    stack: list[tuple[str, int, int, int]] = []  # (fence char, length, opening line, indent)
     block = -1
     for index, raw in enumerate(lines, start=1):
         stripped = raw.lstrip(" ")
@@ -55,20 +60,22 @@ def classify_lines(text: str, path: str) -> list[Line]:
             match = _FENCE_OPEN.match(raw) if stripped[:3] in ("```", "~~~") else None
             if match:
                 marker = match.group(1)
-                stack.append((marker[0], len(marker), index))
+                stack.append((marker[0], len(marker), index, len(raw) - len(stripped)))
                 block += 1
                 out.append(Line(index, raw, True, block))
             else:
                 out.append(Line(index, raw, False))
             continue
-        char, length, _ = stack[-1]
+        char, length, _, opened_indent = stack[-1]
         if stripped.startswith(char * 3):
             run = len(stripped) - len(stripped.lstrip(char))
             rest = stripped[run:].strip()
-            if not rest and run >= length and len(raw) - len(stripped) <= 3:
+            indent = len(raw) - len(stripped)
+            # A nested fence may sit indented under a list item; its closing line may be indented as much.
+            if not rest and run >= length and indent <= max(3, opened_indent):
                 stack.pop()
             elif rest and char == "`" and "`" not in rest and run >= 3:
-                stack.append((char, run, index))
+                stack.append((char, run, index, indent))
         out.append(Line(index, raw, True, block))
     if stack:
         opened = stack[0][2]

@@ -22,8 +22,8 @@ def executor_items(spec: ExecutorSpec) -> list[tuple[str, str]]:
         key_spec = EXECUTOR_KEYS[key]
         holder: Any = spec if key_spec.group is None else getattr(spec, key_spec.group)
         value = getattr(holder, field_name(key_spec))
-        if value is None or value == []:
-            continue
+        if value is None or (value == [] and key_spec.kind in ("list", "idlist")):
+            continue  # an empty list setting is unset; a JSON [] (opencode.permission) is a value
         if key_spec.kind in ("json", "jsonobj"):
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         elif isinstance(value, bool):
@@ -56,6 +56,31 @@ def _note(agent: Agent, heading: str) -> str:
     return f"\n{text}\n" if text else ""
 
 
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def _squeeze_blank_lines(text: str) -> str:
+    """Drop the blank lines the template's conditionals pile up, but never inside a fenced block.
+
+    Blank lines inside a prompt are prompt text. The prompt's own fence is longer than any backtick
+    run in the prompt (see :func:`_fence`), so a plain open/close tracker finds its end.
+    """
+    out: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        match = _FENCE_LINE.match(line)
+        if fence:
+            marker = match.group(1) if match and not match.group(2).strip() else ""
+            if marker[:1] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+        elif match:
+            fence = match.group(1)
+        elif line == "" and out and out[-1] == "":
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_wave(wave: Wave) -> str:
     text = render(
         "wave.md.j2",
@@ -65,4 +90,4 @@ def render_wave(wave: Wave) -> str:
         fence=_fence,
         note=_note,
     )
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+    return _squeeze_blank_lines(text).rstrip("\n") + "\n"

@@ -367,7 +367,7 @@ class _WaveParser:
                 section.line,
                 "add '### Prompt' followed by a fenced block (```text ... ```) holding the agent's task",
             )
-        prompt_validation = self._prompt_validation(data["prompt"], data["prompt_line"])
+        prompt_validation = self._prompt_validation(data.pop("_prompt_lines"), data["prompt_line"])
         data["validation"] = prompt_validation + validation
         data["extra_sections"] = extra
         data["section_lines"] = section_lines
@@ -397,7 +397,7 @@ class _WaveParser:
         out: list[Line] = []
         prose: list[str] = []
         for ln in self._content(section):
-            if ln.text.lstrip()[:1] in ("-", "*", "+"):
+            if not ln.in_fence and ln.text.lstrip()[:1] in ("-", "*", "+"):
                 out.append(ln)
             else:
                 prose.append(ln.text.strip())
@@ -539,6 +539,7 @@ class _WaveParser:
         data["prompt_line"] = opening.number + 1
         data["prompt_fence"] = match.group(2) if match else ""
         data["owned_paths"] = self._owned_paths(content, opening.number + 1)
+        data["_prompt_lines"] = content  # unstripped, so validation commands get their real line numbers
 
     def _owned_paths(self, prompt_lines: list[str], first_line: int) -> list[PathEntry]:
         out: list[PathEntry] = []
@@ -559,12 +560,10 @@ class _WaveParser:
                     out.append(PathEntry(line=first_line + offset, path=path))
         return out
 
-    def _prompt_validation(self, prompt: str, first_line: int) -> list[ValidationCommand]:
+    def _prompt_validation(self, prompt_lines: list[str], first_line: int) -> list[ValidationCommand]:
         out: list[ValidationCommand] = []
         scanning = False
-        lines = prompt.splitlines()
-        # ``prompt`` was stripped; find its first line's offset within the fence for line numbers.
-        for offset, text in enumerate(lines):
+        for offset, text in enumerate(prompt_lines):
             if _VALIDATION_START.match(text):
                 scanning = True
                 continue
