@@ -400,7 +400,7 @@ def test_generated_wave_strategy_covers_the_interesting_cases() -> None:
     """Guard against the strategy silently degenerating (e.g. every prompt filtered away)."""
     seen: dict[str, bool] = {"nested": False, "heading": False, "executor-json": False, "blank-run": False}
 
-    @settings(ROUND_TRIP_SETTINGS, max_examples=60)
+    @settings(ROUND_TRIP_SETTINGS, max_examples=40, derandomize=True)  # a fixed sample: no flaky guard
     @given(waves())
     def probe(wave: Wave) -> None:
         for a in wave.agents:
