@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.pathlib import fnmatch_ex
 
 from pytest_wave.engine.wave_run import WaveRun
 from pytest_wave.errors import WaveError
 from pytest_wave.items import AgentItem, ClosureItem, WaveFile
-from pytest_wave.model.result import AgentResult
+from pytest_wave.model.result import AgentResult, WaveOutcome
 from pytest_wave.parse.wave import parse_wave_file
 from pytest_wave.state import WaveSession, session_state
 
@@ -43,8 +44,18 @@ def discover_wave_files(config: pytest.Config) -> list[Path]:
 
 
 def _ignored(candidate: Path, root: Path, norecursedirs: list[str]) -> bool:
-    parts = candidate.relative_to(root).parts[:-1]
-    return any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in norecursedirs)
+    """Whether pytest's collection skips ``candidate``: a folder below ``root`` matches ``norecursedirs``.
+
+    Matched like pytest does (``fnmatch_ex``): a pattern with a ``/`` (``tests/data``) is matched against
+    the folder's path, others against its name.
+    """
+    root = root.resolve()
+    folder = candidate.resolve().parent
+    while folder != root and folder.is_relative_to(root):
+        if any(fnmatch_ex(pattern, folder) for pattern in norecursedirs):
+            return True
+        folder = folder.parent
+    return False
 
 
 _CLOSURE_IDS = frozenset({"A0", "A8", "A9"})  # default role ids; only used to size the worker pool
@@ -95,6 +106,11 @@ class WaveController:
         try:
             result = yield
         except BaseException:
+            if not self.state.held_closure:
+                # Under xdist the controller learns the held closure only when workers finish cleanly,
+                # which an interrupt prevents: every wave named on the command line stays open.
+                for path in discover_wave_files(self.config):
+                    self.state.held_closure.setdefault(str(path), [])
             for wave_key in self.state.held_closure:
                 self.state.not_closed[wave_key] = "closure not run: the session was interrupted"
             self._record_not_run(session)
@@ -123,9 +139,13 @@ class WaveController:
                 continue
             try:
                 ctx = WaveFile.from_parent(session, path=Path(wave_key)).context()
-                self.state.outcomes[wave_key] = WaveRun(ctx, self.state.run_id).record_outcome(1, reason)
+                self._finish(wave_key, WaveRun(ctx, self.state.run_id).record_outcome(1, reason))
             except Exception:
                 continue
+
+    def _finish(self, wave_key: str, outcome: WaveOutcome) -> None:
+        self.state.outcomes[wave_key] = outcome
+        self.config.hook.pytest_wave_closed(outcome=outcome)
 
     def _close_wave(self, session: pytest.Session, wave_key: str) -> None:
         state = self.state
@@ -138,6 +158,31 @@ class WaveController:
         selected = set(state.held_closure[wave_key])
         run = WaveRun(ctx, state.run_id)
         closure = [a for a in ctx.closure_agents() if f"{wave_file.nodeid}::{a.id}" in selected]
+        if wave_file.has_validation_errors():
+            # ::plan failed: no agent of this wave may be launched, not even by a retry.
+            reason = "the wave has validation errors (see ::plan); no agent was launched"
+            for agent in closure:
+                item = wave_file.make_item(agent, 1, closure=True)
+                assert isinstance(item, ClosureItem)
+                item.skip_reason = f"closure not run: {reason}"
+                self._run_item(session, item)
+            self._finish(wave_key, run.record_outcome(1, reason))
+            return
+        unselected = [
+            a.id
+            for a in ctx.implementation_agents()
+            if (wave_key, a.id) not in state.reported and a.id not in run.results()
+        ]
+        if unselected:
+            # Closure judges every agent's proof; agents deselected with -k/-m have none to judge.
+            reason = f"{', '.join(unselected)} not selected in this session; closure needs every agent's proof"
+            for agent in closure:
+                item = wave_file.make_item(agent, 1, closure=True)
+                assert isinstance(item, ClosureItem)
+                item.skip_reason = f"closure not run: {reason}"
+                self._run_item(session, item)
+            self._finish(wave_key, run.record_outcome(1, reason))
+            return
         attempt = 1
         stages = closure
         while True:
@@ -160,14 +205,14 @@ class WaveController:
                 if item.skip_reason is None and not (item.result and item.result.ok):
                     stopped_at = stopped_at or agent.id
             if run.closed():
-                state.outcomes[wave_key] = run.record_outcome(attempt)
+                self._finish(wave_key, run.record_outcome(attempt))
                 return
             if final or session.shouldfail or session.shouldstop:
-                state.outcomes[wave_key] = run.record_outcome(attempt)
+                self._finish(wave_key, run.record_outcome(attempt))
                 return
             implicated = run.implicated(run.results())
             if not implicated:
-                state.outcomes[wave_key] = run.record_outcome(attempt, "no agent to retry")
+                self._finish(wave_key, run.record_outcome(attempt, "no agent to retry"))
                 return
             attempt += 1
             for agent in implicated:
@@ -179,6 +224,13 @@ class WaveController:
                 self._run_item(session, wave_file.make_item(agent, attempt, closure=False, result=result))
             only_closure = not rerun_impl
             stages = [a for a in closure if a in implicated] if only_closure else closure
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Note which agents ran in this session (on any worker): their items carry wave and agent."""
+        props = dict(report.user_properties)
+        wave, agent = props.get("wave"), props.get("agent")
+        if isinstance(wave, str) and isinstance(agent, str):
+            self.state.reported.add((wave, agent))
 
     def _run_item(self, session: pytest.Session, item: AgentItem) -> None:
         session.testscollected += 1

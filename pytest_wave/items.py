@@ -17,7 +17,7 @@ import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 from _pytest._io import TerminalWriter
 
-from pytest_wave.engine.context import RunOptions, WaveContext
+from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.wave_run import WaveRun
 from pytest_wave.errors import WaveError
 from pytest_wave.lint.base import Category
@@ -115,16 +115,21 @@ class AgentItem(_WaveNode):
     @property
     def retry_remaining(self) -> bool:
         state = self.wave_state
-        return self.attempt < state.max_attempts and state.closure_selected(self.wave_file.wave_key)
+        return (
+            self.attempt < state.max_attempts
+            and state.closure_selected(self.wave_file.wave_key)
+            and not self.wave_file.has_validation_errors()  # an invalid wave is never retried (or launched)
+        )
 
     def runtest(self) -> None:
         ctx = self.wave_file.context()
-        if any(f.severity == "error" for f in self.wave_file.findings()):
+        if self.wave_file.has_validation_errors():
             raise WaveItemFailure(f"{self.agent.id} not launched: the wave has validation errors (see ::plan)")
         if self.result is None:
             run = WaveRun(ctx, self.wave_state.run_id)
             run.take_baseline()  # no-op when the controller or the plan item already took it
             self.result = self.run_attempt(run)
+            self.config.hook.pytest_wave_agent_finished(result=self.result)
         self.wave_state.record_result(self.result)
         if not self.result.ok:
             raise failure_from_result(self.result)
@@ -216,9 +221,9 @@ class WaveFile(pytest.File):
 
     def _load(self) -> _Loaded:
         if self._loaded is None:
-            options: RunOptions = session_state(self.config).options
+            state = session_state(self.config)
             try:
-                self._loaded = _Loaded(ctx=WaveContext.load(self.path, options))
+                self._loaded = _Loaded(ctx=WaveContext.load(self.path, state.options, lookup=state.lookup))
             except WaveError as exc:
                 self._loaded = _Loaded(error=exc)
         return self._loaded
@@ -242,6 +247,9 @@ class WaveFile(pytest.File):
                 ctx.wave, ctx.repo_root, ctx.lane, include=include, pluginmanager=self.config.pluginmanager
             )
         return loaded.findings[include_lint]
+
+    def has_validation_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings())
 
     def collect(self) -> Iterator[pytest.Item]:
         state = session_state(self.config)

@@ -22,6 +22,8 @@ class WaveSession:
     # Agent results this process saw (controller: all of them, through reports and its own runs).
     results: dict[tuple[str, str], AgentResult] = field(default_factory=dict)
     outcomes: dict[str, WaveOutcome] = field(default_factory=dict)
+    # (wave path, agent id) of every agent item that reported in this session, from any process.
+    reported: set[tuple[str, str]] = field(default_factory=set)
     # Waves whose closure could not run (interrupted, stopped): path -> reason.
     not_closed: dict[str, str] = field(default_factory=dict)
 

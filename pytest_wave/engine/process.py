@@ -46,8 +46,12 @@ class ProcessResult:
         return f"exit status {self.exit_code}"
 
 
-def kill_tree(pid: int, grace: float = GRACE_SECONDS) -> None:
-    """SIGTERM the process group and every descendant, then SIGKILL whatever is left."""
+def kill_tree(pid: int, grace: float = GRACE_SECONDS) -> int | None:
+    """SIGTERM the process group and every descendant, then SIGKILL whatever is left.
+
+    Returns the root's exit status as psutil saw it (``-signal`` when killed), or None: when the
+    root is our child psutil reaps it, so ``Popen.wait`` afterwards can only report a bogus 0.
+    """
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -58,13 +62,15 @@ def kill_tree(pid: int, grace: float = GRACE_SECONDS) -> None:
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=grace)
+    gone, alive = psutil.wait_procs(procs, timeout=grace)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     for proc in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-    psutil.wait_procs(alive, timeout=grace)
+    gone_late, _ = psutil.wait_procs(alive, timeout=grace)
+    codes = [getattr(proc, "returncode", None) for proc in [*gone, *gone_late] if proc.pid == pid]
+    return int(codes[0]) if codes and codes[0] is not None else None
 
 
 def run_process(
@@ -100,8 +106,10 @@ def run_process(
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            kill_tree(proc.pid)
+            killed_code = kill_tree(proc.pid)
             proc.wait()
+            if killed_code is not None:
+                proc.returncode = killed_code  # psutil reaped it: Popen's own code would read 0
         except BaseException:
             # Ctrl-C or a failing worker: never leave the agent running behind us.
             kill_tree(proc.pid)

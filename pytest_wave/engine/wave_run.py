@@ -44,7 +44,13 @@ class WaveRun:
     def take_baseline(self) -> None:
         """Record the tree before any agent starts (idempotent for the run)."""
         if not self.baseline_path.exists():
-            baseline.save(self.baseline_path, baseline.snapshot(self.ctx.repo_root))
+            try:
+                baseline.save(self.baseline_path, baseline.snapshot(self.ctx.repo_root))
+            except OSError as exc:
+                raise WaveError(
+                    f"cannot write runtime state under {self.ctx.paths.state_dir}: {exc.strerror or exc}",
+                    fix="make it writable or set paths.stateRoot",
+                ) from None
 
     def results(self, attempt: int | None = None) -> dict[str, AgentResult]:
         """Latest result per agent in this run, up to ``attempt`` (all attempts when None)."""
@@ -222,7 +228,11 @@ class WaveRun:
             reason=None if closed else reason,
             agents=results,
         )
-        write_model(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "wave.json", outcome)
+        try:
+            write_model(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "wave.json", outcome)
+        except OSError as exc:
+            # The verdict still reaches the report; only the on-disk copy is missing.
+            outcome.reason = (outcome.reason or "") + f" (could not record wave.json: {exc.strerror or exc})"
         if closed and self.ctx.wave.number is not None and not self.ctx.options.dry_run:
             self._mark_completed(self.ctx.wave.number)
         return outcome

@@ -13,6 +13,7 @@ from pytest_wave.engine.resolve import infer_role as _infer_role
 from pytest_wave.engine.resolve import resolve_executor as _resolve_executor
 from pytest_wave.lint.roles import role_prompt_path_allowed
 from pytest_wave.model.config import LaneConfig
+from pytest_wave.model.findings import Finding
 from pytest_wave.model.task import AgentRole
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.roles import (
@@ -31,7 +32,6 @@ def infer_role(agent: Agent, lane: LaneConfig) -> AgentRole:
 def resolve_executor(agent: Agent, lane: LaneConfig):  # type: ignore[no-untyped-def]
     # Lint resolves leniently: an unknown profile is its own finding, not an exception.
     return _resolve_executor(agent, infer_role(agent, lane), lane, strict=False)
-from pytest_wave.model.findings import Finding
 
 
 def test_parse_role_prompt_statuses() -> None:
