@@ -19,6 +19,7 @@ from pytest_wave.engine.wave_run import WaveRun
 from pytest_wave.errors import WaveError
 from pytest_wave.items import AgentItem, ClosureItem, WaveFile
 from pytest_wave.model.result import AgentResult, WaveOutcome
+from pytest_wave.model.wave import Agent
 from pytest_wave.parse.wave import parse_wave_file
 from pytest_wave.state import WaveSession, session_state
 
@@ -161,12 +162,7 @@ class WaveController:
         if wave_file.has_validation_errors():
             # ::plan failed: no agent of this wave may be launched, not even by a retry.
             reason = "the wave has validation errors (see ::plan); no agent was launched"
-            for agent in closure:
-                item = wave_file.make_item(agent, 1, closure=True)
-                assert isinstance(item, ClosureItem)
-                item.skip_reason = f"closure not run: {reason}"
-                self._run_item(session, item)
-            self._finish(wave_key, run.record_outcome(1, reason))
+            self._skip_closure(session, wave_file, closure, run, reason)
             return
         unselected = [
             a.id
@@ -176,12 +172,7 @@ class WaveController:
         if unselected:
             # Closure judges every agent's proof; agents deselected with -k/-m have none to judge.
             reason = f"{', '.join(unselected)} not selected in this session; closure needs every agent's proof"
-            for agent in closure:
-                item = wave_file.make_item(agent, 1, closure=True)
-                assert isinstance(item, ClosureItem)
-                item.skip_reason = f"closure not run: {reason}"
-                self._run_item(session, item)
-            self._finish(wave_key, run.record_outcome(1, reason))
+            self._skip_closure(session, wave_file, closure, run, reason)
             return
         attempt = 1
         stages = closure
@@ -224,6 +215,17 @@ class WaveController:
                 self._run_item(session, wave_file.make_item(agent, attempt, closure=False, result=result))
             only_closure = not rerun_impl
             stages = [a for a in closure if a in implicated] if only_closure else closure
+
+    def _skip_closure(
+        self, session: pytest.Session, wave_file: WaveFile, closure: list[Agent], run: WaveRun, reason: str
+    ) -> None:
+        """Report every selected closure stage as not run, and record the wave as not closed."""
+        for agent in closure:
+            item = wave_file.make_item(agent, 1, closure=True)
+            assert isinstance(item, ClosureItem)
+            item.skip_reason = f"closure not run: {reason}"
+            self._run_item(session, item)
+        self._finish(wave_file.wave_key, run.record_outcome(1, reason))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note which agents ran in this session (on any worker): their items carry wave and agent."""

@@ -85,6 +85,25 @@ KNOWN_WAVE_SECTIONS = ("component promotions", "context7 defaults", "deploy envi
 FIX_FORMAT = "see the wave format in the README (docs/wave-format.md)"
 
 
+def _prompt_list(lines: list[str], first_line: int, start: re.Pattern[str]) -> list[tuple[int, str]]:
+    """``(line, bullet text)`` of the bullets after each line matching ``start``, up to the next
+    ``Word words:`` heading line (how prompts list file ownership and validation commands)."""
+    out: list[tuple[int, str]] = []
+    scanning = False
+    for offset, text in enumerate(lines):
+        if start.match(text):
+            scanning = True
+            continue
+        if not scanning:
+            continue
+        bullet = BULLET.match(text)
+        if bullet:
+            out.append((first_line + offset, bullet.group(1)))
+        elif PROMPT_HEADING.match(text):
+            scanning = False
+    return out
+
+
 def wave_number_from_name(name: str) -> int | None:
     match = WAVE_FILE_NAME.match(name)
     return int(match.group(1)) if match else None
@@ -543,40 +562,18 @@ class _WaveParser:
 
     def _owned_paths(self, prompt_lines: list[str], first_line: int) -> list[PathEntry]:
         out: list[PathEntry] = []
-        scanning = False
-        for offset, text in enumerate(prompt_lines):
-            if _FILE_OWNERSHIP.match(text):
-                scanning = True
-                continue
-            if not scanning:
-                continue
-            if PROMPT_HEADING.match(text) and not BULLET.match(text):
-                scanning = False
-                continue
-            match = BULLET.match(text)
-            if match:
-                path = normalize_repo_path(remove_quotes(match.group(1)))
-                if path and all(entry.path != path for entry in out):
-                    out.append(PathEntry(line=first_line + offset, path=path))
+        for line, text in _prompt_list(prompt_lines, first_line, _FILE_OWNERSHIP):
+            path = normalize_repo_path(remove_quotes(text))
+            if path and all(entry.path != path for entry in out):
+                out.append(PathEntry(line=line, path=path))
         return out
 
     def _prompt_validation(self, prompt_lines: list[str], first_line: int) -> list[ValidationCommand]:
         out: list[ValidationCommand] = []
-        scanning = False
-        for offset, text in enumerate(prompt_lines):
-            if _VALIDATION_START.match(text):
-                scanning = True
-                continue
-            if not scanning:
-                continue
-            if PROMPT_HEADING.match(text) and not BULLET.match(text):
-                scanning = False
-                continue
-            match = BULLET.match(text)
-            if match:
-                command = inline_command(match.group(1))
-                if command:
-                    out.append(ValidationCommand(line=first_line + offset, command=command, source="prompt"))
+        for line, text in _prompt_list(prompt_lines, first_line, _VALIDATION_START):
+            command = inline_command(text)
+            if command:
+                out.append(ValidationCommand(line=line, command=command, source="prompt"))
         return out
 
     # -- executor ----------------------------------------------------------------------------------
