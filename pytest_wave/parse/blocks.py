@@ -17,7 +17,7 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     number: int  # 1-based
     text: str
@@ -25,7 +25,7 @@ class Line:
     block: int = -1  # index of the outermost fenced block this line belongs to, -1 outside fences
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """A heading and the lines up to the next heading of the same or a higher level."""
 

@@ -36,9 +36,12 @@ def strip_matching_quotes(value: str) -> str:
     return text
 
 
+_NO_QUOTES = str.maketrans("", "", QUOTE_CHARS)
+
+
 def remove_quotes(value: str) -> str:
     """Remove every quote and backtick (paths, skill ids, role prompt entries)."""
-    return "".join(ch for ch in value if ch not in QUOTE_CHARS).strip()
+    return value.translate(_NO_QUOTES).strip()
 
 
 def split_list(value: str) -> list[str]:

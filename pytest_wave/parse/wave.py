@@ -85,13 +85,19 @@ KNOWN_WAVE_SECTIONS = ("component promotions", "context7 defaults", "deploy envi
 FIX_FORMAT = "see the wave format in the README (docs/wave-format.md)"
 
 
-def _prompt_list(lines: list[str], first_line: int, start: re.Pattern[str]) -> list[tuple[int, str]]:
+def _prompt_list(
+    lines: list[str], first_line: int, start: re.Pattern[str], keyword: str
+) -> list[tuple[int, str]]:
     """``(line, bullet text)`` of the bullets after each line matching ``start``, up to the next
-    ``Word words:`` heading line (how prompts list file ownership and validation commands)."""
+    ``Word words:`` heading line (how prompts list file ownership and validation commands).
+
+    ``keyword`` (lowercase) must occur in a start line: a substring test skips the regex for the
+    other lines, which is most of the parse time of a long prompt.
+    """
     out: list[tuple[int, str]] = []
     scanning = False
     for offset, text in enumerate(lines):
-        if start.match(text):
+        if keyword in text.lower() and start.match(text):
             scanning = True
             continue
         if not scanning:
@@ -562,7 +568,7 @@ class _WaveParser:
 
     def _owned_paths(self, prompt_lines: list[str], first_line: int) -> list[PathEntry]:
         out: list[PathEntry] = []
-        for line, text in _prompt_list(prompt_lines, first_line, _FILE_OWNERSHIP):
+        for line, text in _prompt_list(prompt_lines, first_line, _FILE_OWNERSHIP, "file ownership"):
             path = normalize_repo_path(remove_quotes(text))
             if path and all(entry.path != path for entry in out):
                 out.append(PathEntry(line=line, path=path))
@@ -570,7 +576,7 @@ class _WaveParser:
 
     def _prompt_validation(self, prompt_lines: list[str], first_line: int) -> list[ValidationCommand]:
         out: list[ValidationCommand] = []
-        for line, text in _prompt_list(prompt_lines, first_line, _VALIDATION_START):
+        for line, text in _prompt_list(prompt_lines, first_line, _VALIDATION_START, "validation"):
             command = inline_command(text)
             if command:
                 out.append(ValidationCommand(line=line, command=command, source="prompt"))
