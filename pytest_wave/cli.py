@@ -248,6 +248,9 @@ def summarize(wave: Wave, executors: dict[str, str]) -> list[str]:
 
 SCHEMAS: dict[str, tuple[str, str]] = {
     "config": ("pytest_wave.model.config", "WaveConfig"),
+    "coordination": ("pytest_wave.model.coordination", "CoordinationRecord"),
+    "result": ("pytest_wave.model.result", "AgentResult"),
+    "outcome": ("pytest_wave.model.result", "WaveOutcome"),
     "finding": ("pytest_wave.model.findings", "Finding"),
     "markers": ("pytest_wave.model.markers", "MarkerScan"),
     "matrix": ("pytest_wave.model.matrix", "ComponentMatrix"),
@@ -288,13 +291,20 @@ COMMANDS: dict[str, Subcommand] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wave", description="Wave files for pytest-wave: lint, show, schema.")
+    parser = argparse.ArgumentParser(
+        prog="wave", description="pytest-wave: lint and inspect waves, coordinate agents, answer feedback."
+    )
     parser.add_argument("--version", action="version", version=f"pytest-wave {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
         child = sub.add_parser(name, help=command.help, description=command.help)
         command.add_arguments(child)
         child.set_defaults(handler=command.handler)
+    # Command groups with verbs of their own (``wave coord post``) register themselves.
+    from pytest_wave.commands import coord, dep, doctor, feedback
+
+    for module in (coord, feedback, dep, doctor):
+        module.register(sub)
     return parser
 
 

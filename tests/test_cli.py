@@ -226,7 +226,7 @@ def test_schema_config_uses_file_keys(capsys: pytest.CaptureFixture[str]) -> Non
 def test_unknown_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "nope"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith('error: unknown schema "nope" (choose from: config, finding, ')
+    assert err.startswith('error: unknown schema "nope" (choose from: config, coordination, finding, ')
     assert len(err.splitlines()) == 1
 
 

@@ -22,7 +22,11 @@ from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.engine.semaphore import slot
 from pytest_wave.engine.validation import run_validation
 from pytest_wave.errors import WaveError
-from pytest_wave.executors.base import LaunchRequest, find_command
+from pytest_wave.executors.base import find_command
+from pytest_wave.executors.budget import check_wave_budget
+from pytest_wave.executors.common import AgentLaunchRequest
+from pytest_wave.executors.ratelimit import RateLimitPolicy, record_switch, run_with_rate_limits
+from pytest_wave.executors.redact import Redactor, redact_env
 from pytest_wave.model.result import AgentResult, Check
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
@@ -76,8 +80,58 @@ def run_agent_attempt(
     executor: ResolvedExecutor | None = None,
     extra_checks: ExtraChecks | None = None,
 ) -> AgentResult:
-    """Run one attempt of ``agent`` and return its judged result (also written to disk)."""
+    """Run one attempt of ``agent`` and return its judged result (also written to disk).
+
+    A try that fails on a rate limit or overload is relaunched inside the attempt (backoff, then
+    the agent's fallbacks); see :mod:`pytest_wave.executors.ratelimit`.
+    """
     executor = executor or ctx.executor_for(agent)
+    result = run_with_rate_limits(
+        executor,
+        lambda current: _try_once(ctx, agent, current, run_id, attempt, extra_checks),
+        policy=RateLimitPolicy.from_env(),
+        available=lambda candidate: _runnable(ctx, candidate),
+        on_switch=lambda switch, given_up: record_switch(ctx, switch, given_up),
+    )
+    _store(ctx, result)
+    _coordinate(ctx, result)
+    return result
+
+
+def _coordinate(ctx: WaveContext, result: AgentResult) -> None:
+    """The result becomes coordination records (its seed request closes when its proof landed)."""
+    from pytest_wave.coordination import engine as coordination
+
+    try:
+        coordination.record_result(ctx, result)
+    except (OSError, ValueError, WaveError) as exc:
+        # The verdict stands; only the blackboard missed it, and the next refresh retries the seed.
+        result.reason = (result.reason or "") + f" (coordination not updated: {exc})"
+
+
+def _coordination_section(ctx: WaveContext, agent: Agent, run_id: str, attempt: int) -> str:
+    """The agent's compiled inbox and the shared summary, for its prompt."""
+    from pytest_wave.coordination import engine as coordination
+
+    try:
+        return coordination.prompt_section(ctx, agent, run_id, attempt)
+    except (OSError, ValueError, WaveError) as exc:
+        return f"Coordination state unavailable this attempt: {exc}"
+
+
+def _runnable(ctx: WaveContext, executor_id: str) -> bool:
+    impl = ctx.executor_impl(executor_id)
+    return impl is not None and find_command(impl.command(ctx.lane)) is not None
+
+
+def _try_once(
+    ctx: WaveContext,
+    agent: Agent,
+    executor: ResolvedExecutor,
+    run_id: str,
+    attempt: int,
+    extra_checks: ExtraChecks | None,
+) -> AgentResult:
     task = build_task(ctx, agent, executor, run_id, attempt)
     result = AgentResult(
         wave=task.wave,
@@ -95,10 +149,11 @@ def run_agent_attempt(
         log_path=task.log_path,
     )
     try:
+        check_wave_budget(ctx.paths.run_dir(ctx.wave.number, run_id))
         result = _launch_and_judge(ctx, agent, task, executor, result, extra_checks)
-    except AttemptSetupError as exc:
-        result = result.model_copy(update={"status": "failed", "reason": str(exc), "finished_at": time.time()})
-    _store(ctx, result)
+    except (AttemptSetupError, WaveError) as exc:
+        message = exc.one_line() if isinstance(exc, WaveError) else str(exc)
+        result = result.model_copy(update={"status": "failed", "reason": message, "finished_at": time.time()})
     return result
 
 
@@ -141,9 +196,11 @@ def _launch_and_judge(
     task_path = overlay / "task.json"
     prompt_path = Path(task.prompt_path)
     log_path = Path(task.log_path)
-    prompt_text = render_prompt(task, prompt_body, ctx.roles)
+    prompt_text = render_prompt(
+        task, prompt_body, ctx.roles, coordination=_coordination_section(ctx, agent, result.run_id, task.attempt)
+    )
     fingerprint = prompt_fingerprint(task, prompt_body)
-    request = LaunchRequest(
+    request = AgentLaunchRequest(
         task=task,
         task_path=task_path,
         prompt_path=prompt_path,
@@ -151,15 +208,21 @@ def _launch_and_judge(
         repo_root=ctx.repo_root,
         lane=ctx.lane,
         model=executor.model,
+        agent_executor=agent.executor,
+        profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
+        budget_turns=executor.budget_turns,
+        budget_minutes=executor.budget_minutes,
     )
-    spec = impl.build_launch(request)
+    spec = impl.build_launch(request)  # a WaveError here fails the attempt with its one line
+    redactor = Redactor()
     status_path = paths.status(safe)
     try:
-        write_text_atomic(prompt_path, prompt_text)
+        redactor.write(prompt_path, prompt_text)
         write_model(task_path, task)
         for name, text in spec.overlay_files.items():
             write_text_atomic(overlay / name, text)
-        write_text_atomic(overlay / "launch-preview.json", json.dumps(spec.preview(), indent=2) + "\n")
+        preview = {**spec.preview(), "env": redact_env(spec.preview()["env"])}
+        redactor.write(overlay / "launch-preview.json", json.dumps(preview, indent=2) + "\n")
         status_path.unlink(missing_ok=True)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.touch()
@@ -198,7 +261,10 @@ def _launch_and_judge(
         "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(process.finished_at)),
     }
     write_text_atomic(status_path, json.dumps(status, indent=2) + "\n")
+    redactor.file(log_path)  # the CLI wrote it; nothing it echoed (keys, tokens) may stay on disk
     scan = impl.scan_output(log_path)
+    usage_of = getattr(impl, "usage", None)  # optional: vendor runtimes report tokens and cost
+    usage = usage_of(log_path) if callable(usage_of) else None
     log = str(log_path)
     checks = [gates.process_check(process, log_path)]
     role = task.role
@@ -219,6 +285,8 @@ def _launch_and_judge(
             log_dir=log_path.parent / f"{safe}.validation",
             timeout=ctx.options.validation_timeout,
         )
+        for validation_log in (log_path.parent / f"{safe}.validation").glob("*"):
+            redactor.file(validation_log)
     if extra_checks is not None:
         checks += extra_checks(task)
     failed = gates.first_failure(checks)
@@ -235,5 +303,6 @@ def _launch_and_judge(
             "task_path": str(task_path),
             "markers": [marker.canonical for marker in scan.accepted],
             "checks": checks,
+            "usage": usage,
         }
     )

@@ -16,12 +16,14 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def render_prompt(task: AgentTask, resolved_prompt: str, roles: RoleIds) -> str:
+def render_prompt(task: AgentTask, resolved_prompt: str, roles: RoleIds, coordination: str = "") -> str:
+    """The execution prompt; ``coordination`` is the agent's inbox and the shared summary (not in the fingerprint)."""
     return (
         render(
             "prompt.md.j2",
             task=task,
             roles=roles,
+            coordination=coordination,
             repo_root=task.repo_root,
             wave_label="?" if task.wave is None else task.wave,
             prompt=resolved_prompt,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from pytest_wave.engine.files import write_model, write_text_atomic
 from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.errors import WaveError
 from pytest_wave.executors.base import find_command
+from pytest_wave.executors.budget import spent
 from pytest_wave.model.matrix import load_matrix
 from pytest_wave.model.result import AgentResult, Check, WaveOutcome
 from pytest_wave.model.task import AgentTask
@@ -98,8 +100,25 @@ class WaveRun:
             "evaluator": lambda task: self._ownership_checks(),
         }.get(role)
         return run_agent_attempt(
-            self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=self.executor_for(agent), extra_checks=extra
+            self.ctx,
+            agent,
+            run_id=self.run_id,
+            attempt=attempt,
+            executor=self.executor_for(agent),
+            extra_checks=self._with_coordination(extra),
         )
+
+    def _with_coordination(
+        self, extra: Callable[[AgentTask], list[Check]] | None
+    ) -> Callable[[AgentTask], list[Check]]:
+        """Every closure stage also checks the blackboard: open blocking records, clarifications,
+        helper assignments, required dependencies and human questions keep the wave open."""
+        from pytest_wave.coordination import engine as coordination
+
+        def checks(task: AgentTask) -> list[Check]:
+            return [*(extra(task) if extra else []), *coordination.closure_checks(self.ctx, self.run_id)]
+
+        return checks
 
     def _integration_checks(self, task: AgentTask) -> list[Check]:
         checks: list[Check] = []
@@ -164,8 +183,15 @@ class WaveRun:
 
     # -- retries ---------------------------------------------------------------------------------
     def implicated(self, results: dict[str, AgentResult]) -> list[Agent]:
-        """Agents to run again: failed implementation agents, else the closure from the failed stage on."""
+        """Agents to run again: failed implementation agents (plus those open blocking coordination
+        asks to act), else the closure from the failed stage on; nobody while a human must answer."""
+        from pytest_wave.coordination import engine as coordination
+
+        if coordination.waiting_on_human(self.ctx, self.run_id):
+            return []  # a retry cannot answer a human's question: stop, "waiting on human"
         failed_impl = [a for a in self.ctx.implementation_agents() if not (results.get(a.id) and results[a.id].ok)]
+        asked = set(coordination.relaunch_targets(self.ctx, self.run_id))
+        failed_impl += [a for a in self.ctx.implementation_agents() if a.id in asked and a not in failed_impl]
         if failed_impl:
             return failed_impl
         closure = self.ctx.closure_agents()
@@ -179,6 +205,9 @@ class WaveRun:
         """Move ``agent`` to the next runnable runtime in its fallback chain; returns the new id."""
         current = self.executor_for(agent)
         tried = {current.id, *current.history}
+        latest = self.results().get(agent.id)
+        if latest is not None:  # a rate-limit fallback inside the attempt may already have moved on
+            tried |= {latest.executor_id, *(switch.from_executor for switch in latest.executor_switches)}
         for candidate in current.fallbacks:
             if candidate in tried:
                 continue
@@ -203,7 +232,11 @@ class WaveRun:
     def closed(self) -> bool:
         results = self.results()
         agents = self.ctx.wave.agents
-        return bool(agents) and all(a.id in results and results[a.id].ok for a in agents)
+        if not (bool(agents) and all(a.id in results and results[a.id].ok for a in agents)):
+            return False
+        from pytest_wave.coordination import engine as coordination
+
+        return all(check.ok for check in coordination.closure_checks(self.ctx, self.run_id))
 
     def record_outcome(self, attempts: int, reason: str | None = None) -> WaveOutcome:
         found = self.results()
@@ -211,6 +244,14 @@ class WaveRun:
         ordered = [*self.ctx.implementation_agents(), *self.ctx.closure_agents()]
         results = {a.id: found[a.id] for a in ordered if a.id in found}
         closed = self.closed()
+        if not closed:
+            from pytest_wave.coordination import engine as coordination
+
+            # A question for a human is the reason, whatever else failed: retrying cannot fix it.
+            reason = coordination.waiting_on_human(self.ctx, self.run_id) or reason
+            blocking = [c for c in coordination.closure_checks(self.ctx, self.run_id) if not c.ok]
+            if reason is None and blocking and all(r.ok for r in found.values()):
+                reason = f"{blocking[0].name}: {blocking[0].found}"
         if not closed and reason is None:
             failed = [results[a.id] for a in ordered if a.id in results and not results[a.id].ok]
             missing = [a.id for a in ordered if a.id not in results]
@@ -227,6 +268,7 @@ class WaveRun:
             attempts=attempts,
             reason=None if closed else reason,
             agents=results,
+            usage=spent(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id)),
         )
         try:
             write_model(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "wave.json", outcome)

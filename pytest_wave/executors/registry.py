@@ -7,11 +7,19 @@ from collections.abc import Callable
 import pluggy
 
 from pytest_wave.executors.base import Executor
+from pytest_wave.executors.claude import ClaudeExecutor
+from pytest_wave.executors.codex import CodexExecutor
 from pytest_wave.executors.local import LocalExecutor
+from pytest_wave.executors.opencode import OpenCodeExecutor
 
 ExecutorLookup = Callable[[str], Executor | None]
 
-_BUILTIN: dict[str, Executor] = {"local": LocalExecutor()}
+_BUILTIN: dict[str, Executor] = {
+    "local": LocalExecutor(),
+    "codex": CodexExecutor(),
+    "claude": ClaudeExecutor(),
+    "opencode": OpenCodeExecutor(),
+}
 
 
 def builtin_executor(executor_id: str) -> Executor | None:

@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 AgentStatus = Literal["passed", "failed", "reused", "not-run"]
+SwitchKind = Literal["retry", "fallback"]
+
+
+class Usage(BaseModel):
+    """Tokens and cost as the runtime reported them (zero / None where it reports nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None
+    turns: int | None = None
+
+    def plus(self, other: Usage | None) -> Usage:
+        if other is None:
+            return self
+
+        def add(a: float | int | None, b: float | int | None) -> float | int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        cost = add(self.cost_usd, other.cost_usd)
+        turns = add(self.turns, other.turns)
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cost_usd=None if cost is None else round(float(cost), 6),
+            turns=None if turns is None else int(turns),
+        )
+
+
+def sum_usage(items: Iterable[Usage | None]) -> Usage | None:
+    total: Usage | None = None
+    for usage in items:
+        if usage is not None:
+            total = usage if total is None else total.plus(usage)
+    return total
+
+
+class ExecutorSwitch(BaseModel):
+    """One relaunch inside an attempt: a rate-limit retry on the same runtime, or a fallback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SwitchKind
+    from_executor: str
+    to_executor: str
+    reason: str  # e.g. "overloaded (HTTP 529): <the line that said so>"
+    delay_seconds: float = 0.0
+    at: float = 0.0
+    log_path: str | None = None  # the log of the try that was given up on
 
 
 class Check(BaseModel):
@@ -48,6 +103,9 @@ class AgentResult(BaseModel):
     task_path: str | None = None
     markers: list[str] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    # Filled by real runtimes: what the CLI reported spending, and every relaunch inside the attempt.
+    usage: Usage | None = None
+    executor_switches: list[ExecutorSwitch] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -74,3 +132,5 @@ class WaveOutcome(BaseModel):
     reason: str | None = None
     # Agent id -> its final attempt's result.
     agents: dict[str, AgentResult] = Field(default_factory=dict)
+    # Summed over every attempt of every agent in the run (None when no runtime reported usage).
+    usage: Usage | None = None

@@ -85,9 +85,7 @@ KNOWN_WAVE_SECTIONS = ("component promotions", "context7 defaults", "deploy envi
 FIX_FORMAT = "see the wave format in the README (docs/wave-format.md)"
 
 
-def _prompt_list(
-    lines: list[str], first_line: int, start: re.Pattern[str], keyword: str
-) -> list[tuple[int, str]]:
+def _prompt_list(lines: list[str], first_line: int, start: re.Pattern[str], keyword: str) -> list[tuple[int, str]]:
     """``(line, bullet text)`` of the bullets after each line matching ``start``, up to the next
     ``Word words:`` heading line (how prompts list file ownership and validation commands).
 
