@@ -82,7 +82,7 @@ KNOWN_AGENT_SECTIONS = (
 )
 KNOWN_WAVE_SECTIONS = ("component promotions", "context7 defaults", "deploy environments", "eval targets")
 
-FIX_FORMAT = "see the wave format in the README (docs/wave-format.md)"
+FIX_FORMAT = "see docs/wave-format.md"
 
 
 def _prompt_list(lines: list[str], first_line: int, start: re.Pattern[str], keyword: str) -> list[tuple[int, str]]:
