@@ -45,3 +45,13 @@ def test_sample_wave_without_xdist_still_closes(pytester: pytest.Pytester, sampl
     result = pytester.runpytest_subprocess("repo/waves/wave-2.md", "-p", "no:xdist", "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=10)
+
+
+@pytest.mark.slow
+def test_lane_option_isolates_state(pytester: pytest.Pytester, sample_repo: Path) -> None:
+    result = pytester.runpytest_subprocess("repo/waves/wave-1.md", "--wave-lane", "Feature X", "-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()
+    # Lane names are sanitized as in wave.config.json; each lane keeps its own state folder.
+    assert sorted(p.name for p in (sample_repo / ".tmp").iterdir()) == ["feature-x-wave-launcher"]
+    state = json.loads((sample_repo / ".tmp/feature-x-wave-launcher/run-state.json").read_text())
+    assert state["completedWaves"] == [1]
