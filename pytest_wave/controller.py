@@ -18,9 +18,10 @@ from _pytest.pathlib import fnmatch_ex
 from pytest_wave.engine.wave_run import WaveRun
 from pytest_wave.errors import WaveError
 from pytest_wave.items import AgentItem, ClosureItem, WaveFile
-from pytest_wave.model.result import AgentResult, WaveOutcome
+from pytest_wave.model.result import WaveOutcome
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.wave import parse_wave_file
+from pytest_wave.reports import closure_table
 from pytest_wave.state import WaveSession, session_state
 
 
@@ -195,6 +196,7 @@ class WaveController:
                 self._run_item(session, item)
                 if item.skip_reason is None and not (item.result and item.result.ok):
                     stopped_at = stopped_at or agent.id
+            self.config.hook.pytest_wave_attempt_finished(wave_path=wave_key, run_id=state.run_id, attempt=attempt)
             if run.closed():
                 self._finish(wave_key, run.record_outcome(attempt))
                 return
@@ -266,27 +268,11 @@ class WaveController:
             if outcome is None:
                 terminalreporter.write_line(state.not_closed.get(wave_key, "closure did not run"))
                 continue
-            rows = [("agent", "role", "executor", "attempt", "verdict", "reason")]
-            order = {agent_id: index for index, agent_id in enumerate(outcome.agents)}
-            for agent_id, result in sorted(outcome.agents.items(), key=lambda kv: order[kv[0]]):
-                rows.append(_row(agent_id, result))
-            widths = [max(len(row[i]) for row in rows) for i in range(5)]
-            for row in rows:
-                terminalreporter.write_line("  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5])
+            for line in closure_table.lines(outcome):  # agent, role, executor, attempt, verdict, [usage], reason
+                terminalreporter.write_line(line)
             if outcome.reason:
                 terminalreporter.write_line(f"reason: {outcome.reason}")
             terminalreporter.write_line(f"attempts: {outcome.attempts}; run: {outcome.run_id}")
-
-
-def _row(agent_id: str, result: AgentResult) -> tuple[str, str, str, str, str, str]:
-    return (
-        agent_id,
-        result.role,
-        result.executor_id,
-        str(result.attempt),
-        result.status,
-        result.reason or "",
-    )
 
 
 def _relative(wave_key: str, config: pytest.Config) -> str:

@@ -46,3 +46,9 @@ def pytest_wave_agent_finished(result: AgentResult) -> None:
 @hookspec
 def pytest_wave_closed(outcome: WaveOutcome) -> None:
     """Called on the controller once per wave, with its final outcome (closed or not)."""
+
+
+@hookspec
+def pytest_wave_attempt_finished(wave_path: str, run_id: str, attempt: int) -> None:
+    """Called on the controller at the end of every closure attempt of a wave, before the pass/fail
+    decision (the trace bundle of the attempt is written here); ``pytest_wave_closed`` follows once."""

@@ -256,6 +256,11 @@ class WaveFile(pytest.File):
         if state.lint_mode:
             yield LintItem.from_parent(self, name="lint")
             return
+        if state.mode is not None:
+            from pytest_wave.modes.items import mode_items
+
+            yield from mode_items(self, state.mode)
+            return
         loaded = self._load()
         yield PlanItem.from_parent(self, name="plan")
         if loaded.ctx is None:

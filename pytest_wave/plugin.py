@@ -20,7 +20,12 @@ from pytest_wave.engine.wave_run import new_run_id
 from pytest_wave.executors.registry import BuiltinExecutors, hook_lookup
 from pytest_wave.items import AgentItem, ClosureItem, WaveFile
 from pytest_wave.model.executor import EXECUTOR_IDS
+from pytest_wave.modes import agentless_mode
+from pytest_wave.reports.properties import attach as attach_properties
 from pytest_wave.state import STATE_KEY, WaveSession, session_state
+
+# --wave-gate, --wave-dry-run and --wave-replay (options, collection, no xdist workers) and trace bundles.
+pytest_plugins = ["pytest_wave.modes.plugin", "pytest_wave.reports.plugin"]  # reports: HTML, progress, surfaces
 
 ROLE_MARKS = ("implementation", "integration", "documentation", "evaluator", "research", "infra", "deploy")
 
@@ -34,6 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wave-lint", action="store_true", help="lint wave files (one item per file); start no agent")
     group.addoption("--wave-executor", default=None, help="force every agent onto one runtime (e.g. local)")
     group.addoption("--wave-lane", default=None, help="lane to run in (default: the config's defaultLane)")
+    group.addoption(
+        "--wave-adhoc",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="plan a transient ad-hoc wave from TEXT (repeatable: one worker per request) and run it",
+    )
     group.addoption("--wave-max-retries", type=int, default=None, help="retries per wave after a failed gate")
     group.addoption(
         "--wave-agent-timeout", type=float, default=None, help="seconds an agent may run (budget.minutes can lower it)"
@@ -80,12 +92,16 @@ def _options(config: pytest.Config) -> RunOptions:
         max_parallel=parallel,
         agent_timeout=timeout,
         validation_timeout=validation,
+        dry_run=bool(config.getoption("wave_dry_run")),
     )
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
     """Run a wave's agents concurrently by default: pick xdist's worker count before xdist reads it."""
+    from pytest_wave.adhoc_session import prepare
+
+    prepare(config)  # --wave-adhoc: the planned wave replaces the session's arguments
     option = config.option
     if (
         not hasattr(config, "workerinput")  # xdist workers run this hook too: never spawn nested workers
@@ -116,13 +132,15 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     run_id = workerinput.get("wave_run_id") if workerinput else None
     config.pluginmanager.register(BuiltinExecutors(), "wave-builtin-executors")
+    mode = agentless_mode(config)  # gate, dry-run, replay: no agent starts, no closure runs
     config.stash[STATE_KEY] = WaveSession(
         run_id=run_id or new_run_id(),
         options=_options(config),
         lint_mode=bool(config.getoption("wave_lint")),
+        mode=mode,
         lookup=hook_lookup(config.pluginmanager),
     )
-    if workerinput is None:
+    if workerinput is None and mode is None:
         config.pluginmanager.register(WaveController(config), "wave-controller")
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(XdistHooks(config), "wave-xdist")
@@ -161,8 +179,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if isinstance(item, AgentItem):
+        attach_properties(item, report)  # every phase: junitxml writes the teardown report's properties
     if isinstance(item, AgentItem) and report.when == "call":
-        report.user_properties.extend(item.properties())
         tail = item.log_tail()
         if report.failed and tail:
             report.sections.append(("agent log (tail)", tail))

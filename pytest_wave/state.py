@@ -16,6 +16,8 @@ class WaveSession:
     run_id: str
     options: RunOptions
     lint_mode: bool = False
+    # "gate", "dry-run" or "replay" (pytest_wave.modes): items that start no agent, no closure run.
+    mode: str | None = None
     lookup: ExecutorLookup = builtin_executor  # the plugin swaps in the pytest_wave_executor_for hook
     # Wave file path -> nodeids of its closure items selected in this session (held back from the loop).
     held_closure: dict[str, list[str]] = field(default_factory=dict)

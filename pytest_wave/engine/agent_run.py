@@ -119,6 +119,42 @@ def _coordination_section(ctx: WaveContext, agent: Agent, run_id: str, attempt: 
         return f"Coordination state unavailable this attempt: {exc}"
 
 
+def _skills_and_docs(
+    ctx: WaveContext, agent: Agent, task: AgentTask, prompt_body: str
+) -> tuple[str, str, dict[str, str]]:
+    """The agent's skill text and Context7 docs for its prompt, and their hashes for the fingerprint.
+
+    A missing or broken skill bundle stops the attempt (it is a plan error); Context7 never does."""
+    from pytest_wave import context7
+    from pytest_wave.skills import resolve_skills
+
+    try:
+        skills = resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)
+    except WaveError as exc:
+        raise AttemptSetupError(exc.one_line()) from None
+    docs = ""
+    selection_hash = ""
+    try:
+        index = context7.load_bundle_index(ctx.repo_root / ctx.lane.context7_bundle_index_path, strict=False)
+        wave_c7 = ctx.wave.context7_defaults
+        selection = context7.select(
+            index or context7.NONE_INDEX,
+            lane=ctx.lane.name,
+            agent_bundle=agent.context7.bundle if agent.context7 else None,
+            agent_query=agent.context7.query if agent.context7 else None,
+            wave_bundle=wave_c7.bundle if wave_c7 else None,
+            wave_query=wave_c7.query if wave_c7 else None,
+            prompt=agent.prompt,
+            title=agent.title,
+        )
+        selection_hash = selection.selection_hash if selection.bundle_id != "none" else ""
+        fetched = context7.prefetch(selection, ctx.paths.state_dir / "context7-cache", disabled=ctx.options.dry_run)
+        docs = fetched.prompt_block()
+    except WaveError as exc:
+        docs = f"Context7 docs not attached ({exc.message})."
+    return skills.prompt_text, docs, {"skills": skills.prompt_hash, "context7": selection_hash}
+
+
 def _runnable(ctx: WaveContext, executor_id: str) -> bool:
     impl = ctx.executor_impl(executor_id)
     return impl is not None and find_command(impl.command(ctx.lane)) is not None
@@ -196,10 +232,16 @@ def _launch_and_judge(
     task_path = overlay / "task.json"
     prompt_path = Path(task.prompt_path)
     log_path = Path(task.log_path)
+    skills_text, context7_text, extra_hashes = _skills_and_docs(ctx, agent, task, prompt_body)
     prompt_text = render_prompt(
-        task, prompt_body, ctx.roles, coordination=_coordination_section(ctx, agent, result.run_id, task.attempt)
+        task,
+        prompt_body,
+        ctx.roles,
+        coordination=_coordination_section(ctx, agent, result.run_id, task.attempt),
+        skills=skills_text,
+        context7=context7_text,
     )
-    fingerprint = prompt_fingerprint(task, prompt_body)
+    fingerprint = prompt_fingerprint(task, prompt_body, extra_hashes)
     request = AgentLaunchRequest(
         task=task,
         task_path=task_path,

@@ -16,7 +16,14 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def render_prompt(task: AgentTask, resolved_prompt: str, roles: RoleIds, coordination: str = "") -> str:
+def render_prompt(
+    task: AgentTask,
+    resolved_prompt: str,
+    roles: RoleIds,
+    coordination: str = "",
+    skills: str = "",
+    context7: str = "",
+) -> str:
     """The execution prompt; ``coordination`` is the agent's inbox and the shared summary (not in the fingerprint)."""
     return (
         render(
@@ -24,6 +31,8 @@ def render_prompt(task: AgentTask, resolved_prompt: str, roles: RoleIds, coordin
             task=task,
             roles=roles,
             coordination=coordination,
+            skills=skills,
+            context7=context7,
             repo_root=task.repo_root,
             wave_label="?" if task.wave is None else task.wave,
             prompt=resolved_prompt,
@@ -33,9 +42,12 @@ def render_prompt(task: AgentTask, resolved_prompt: str, roles: RoleIds, coordin
     )
 
 
-def prompt_fingerprint(task: AgentTask, resolved_prompt: str) -> str:
-    """sha256 over what the agent was asked to do; attempt numbers and paths are left out."""
-    payload = {
+def prompt_fingerprint(task: AgentTask, resolved_prompt: str, extra: dict[str, str] | None = None) -> str:
+    """sha256 over what the agent was asked to do; attempt numbers and paths are left out.
+
+    ``extra`` adds hashes of what else shapes the prompt (skills, the Context7 selection); empty ones are
+    left out so a prompt without them keeps its fingerprint."""
+    payload: dict[str, object] = {
         "prompt": resolved_prompt,
         "agent": task.agent_id,
         "executor": task.executor_id,
@@ -44,4 +56,5 @@ def prompt_fingerprint(task: AgentTask, resolved_prompt: str) -> str:
         "deliverables": task.deliverables,
         "validation": task.validation_commands,
     }
+    payload.update({key: value for key, value in (extra or {}).items() if value})
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -6,6 +6,7 @@ drives it alone, for the CLI, replay and tests that need no pytest runner.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -269,6 +270,7 @@ class WaveRun:
             reason=None if closed else reason,
             agents=results,
             usage=spent(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id)),
+            wave_sha256=_sha256_of(self.ctx.wave_path),
         )
         try:
             write_model(self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "wave.json", outcome)
@@ -315,6 +317,13 @@ class WaveRun:
             for agent in pending:
                 self.switch_to_fallback(agent)
             attempt += 1
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _matrix_levels(path: Path) -> tuple[dict[str, str], str | None]:

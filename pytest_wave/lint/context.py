@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ class LintContext:
         roles = self.lane.roles
         self.root: str = os.fspath(self.repo_root)
         self.path: str = self.wave.path
+        self._number = self.wave.number
+        self._rule_active = self.lane.validation.active
         self.evaluator_id: str = roles.evaluator_agent_id
         self.integration_id: str = roles.integration_agent_id
         self.documentation_id: str = roles.documentation_agent_id
@@ -68,7 +71,23 @@ class LintContext:
 
     def active(self, threshold: int | None) -> bool:
         """Whether a rule with this lane threshold applies to this wave."""
-        return self.lane.validation.active(threshold, self.wave.number)
+        return self._rule_active(threshold, self._number)
+
+    @cached_property
+    def promoted(self) -> dict[str, str]:
+        """:attr:`Wave.promoted <pytest_wave.model.wave.Wave.promoted>`, built once (do not mutate)."""
+        return self.wave.promoted
+
+    @cached_property
+    def matrix_wanted(self) -> bool:
+        """Whether the component matrix is in play: promotions are required or declared, or agent
+        components are required (validation rules 1, 5, 6 and 13 look at it only then)."""
+        validation = self.lane.validation
+        return (
+            self.active(validation.require_component_promotions_from_wave)
+            or bool(self.wave.component_promotions)
+            or self.active(validation.require_agent_components_from_wave)
+        )
 
     def is_closure(self, agent: Agent) -> bool:
         return agent.id in self.closure_ids
@@ -137,6 +156,14 @@ class LintContext:
 
     def resolved_prompt(self, agent: Agent) -> str | None:
         """Standing role prompts plus the local prompt; ``None`` if a role prompt did not resolve."""
+        standing = self.standing_prompts(agent)
+        if standing is None:
+            return None
+        return compose_prompt(standing, agent.prompt) if standing else agent.prompt
+
+    def standing_prompts(self, agent: Agent) -> list[str] | None:
+        """The standing prompts of ``agent``'s role prompts, in order (the parts of
+        :meth:`resolved_prompt` before the local prompt); ``None`` if a role prompt did not resolve."""
         standing: list[str] = []
         prompt_dir = self.lane.roles.role_prompt_dir
         for entry in agent.role_prompts:
@@ -146,7 +173,7 @@ class LintContext:
             if not prompt.ok:
                 return None
             standing.append(prompt.standing)
-        return compose_prompt(standing, agent.prompt) if standing else agent.prompt
+        return standing
 
     def executor(self, agent: Agent) -> ResolvedExecutor:
         resolved = self._executors.get(id(agent))
@@ -154,6 +181,19 @@ class LintContext:
             resolved = resolve_executor(agent, self.role(agent), self.lane, strict=False)
             self._executors[id(agent)] = resolved
         return resolved
+
+    def executor_id(self, agent: Agent) -> str:
+        """The runtime that runs ``agent``: :meth:`executor`'s ``id``, without resolving the rest
+        (budget, tags, fallbacks, role) when the agent or its profile names the executor, as most do.
+        The order is :func:`~pytest_wave.engine.resolve.resolve_executor`'s."""
+        spec = agent.executor
+        if spec is not None:
+            if spec.id:
+                return spec.id
+            profile = self.lane.executors.profiles.get(spec.profile) if spec.profile else None
+            if profile is not None and profile.id:
+                return profile.id
+        return self.executor(agent).id
 
     def role(self, agent: Agent) -> AgentRole:
         return infer_role(agent, RoleIds.from_lane(self.lane))

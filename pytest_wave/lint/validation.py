@@ -16,6 +16,7 @@ from pytest_wave.lint.context import LintContext
 from pytest_wave.lint.roles import path_escapes_repo, role_prompt_path_allowed
 from pytest_wave.model.findings import Finding
 from pytest_wave.model.wave import EXIT_CONTRACT_FIELDS, Agent, ExitContract
+from pytest_wave.parse.roles import compose_prompt
 
 FIX_EVALUATOR = "add '## Agent {ev}: Running Evaluator' importing {path} and owning a review report path"
 FIX_OWNERSHIP = "list the paths under 'File ownership (only touch these paths):' in the agent's prompt"
@@ -26,19 +27,10 @@ def _owned_agents(ctx: LintContext) -> Iterator[Agent]:
     return (agent for agent in ctx.wave.agents if agent.owned_paths)
 
 
-def _matrix_wanted(ctx: LintContext) -> bool:
-    validation = ctx.lane.validation
-    return (
-        ctx.active(validation.require_component_promotions_from_wave)
-        or bool(ctx.wave.component_promotions)
-        or ctx.active(validation.require_agent_components_from_wave)
-    )
-
-
 @lint_rule("matrix-load", category="validation", ids=("matrix-invalid",))
 def matrix_load(ctx: LintContext) -> Iterator[Finding]:
     """1. The component matrix loads when promotions or agent components are in play."""
-    if not _matrix_wanted(ctx):
+    if not ctx.matrix_wanted:
         return
     _, error = ctx.matrix()
     if error is not None:
@@ -118,7 +110,7 @@ def promotions_required(ctx: LintContext) -> Iterator[Finding]:
 )
 def matrix_promotions(ctx: LintContext) -> Iterator[Finding]:
     """5. Declared promotions agree with the matrix, and the matrix's promotions for this wave are declared."""
-    if not _matrix_wanted(ctx):
+    if not ctx.matrix_wanted:
         return
     matrix, _ = ctx.matrix()
     if matrix is None:
@@ -175,7 +167,7 @@ def matrix_promotions(ctx: LintContext) -> Iterator[Finding]:
             )
     if number is None:
         return
-    promoted = ctx.wave.promoted
+    promoted = ctx.promoted
     for component_id, target in matrix.promotions_for_wave(number).items():
         if promoted.get(component_id) != target:
             yield ctx.finding(
@@ -337,10 +329,10 @@ def component_owner(ctx: LintContext, agent: Agent, component_id: str) -> bool:
     """Whether ``agent``'s component declaration makes it an owner of ``component_id`` (rule 13)."""
     if ctx.is_closure(agent) or not agent.owned_paths or component_id not in agent.components:
         return False
-    matrix, _ = ctx.matrix() if _matrix_wanted(ctx) else (None, None)
+    matrix, _ = ctx.matrix() if ctx.matrix_wanted else (None, None)
     if matrix is not None and component_id not in matrix.components:
         return False
-    return component_id in ctx.wave.promoted
+    return component_id in ctx.promoted
 
 
 @lint_rule(
@@ -352,8 +344,8 @@ def agent_components(ctx: LintContext) -> Iterator[Finding]:
     """6. Closure roles declare no components; others declare known components this wave promotes."""
     threshold = ctx.lane.validation.require_agent_components_from_wave
     required = ctx.active(threshold)
-    matrix, _ = ctx.matrix() if _matrix_wanted(ctx) else (None, None)
-    promoted = ctx.wave.promoted
+    matrix, _ = ctx.matrix() if ctx.matrix_wanted else (None, None)
+    promoted = ctx.promoted
     for agent in _owned_agents(ctx):
         if ctx.is_closure(agent):
             if agent.components:
@@ -459,11 +451,11 @@ def prompt_references(ctx: LintContext) -> Iterator[Finding]:
     if not references:
         return
     for agent in ctx.wave.agents:
-        prompt = ctx.resolved_prompt(agent)
-        if prompt is None:
+        standing = ctx.standing_prompts(agent)
+        if standing is None:
             continue
         for reference in references:
-            if reference not in prompt:
+            if not _mentions(standing, agent.prompt, reference):
                 yield ctx.finding(
                     "missing-prompt-reference",
                     f"Agent {agent.id} must reference {reference}",
@@ -471,6 +463,14 @@ def prompt_references(ctx: LintContext) -> Iterator[Finding]:
                     fix=f"add '- Read {reference}.' under 'Required context before coding:' in the prompt",
                     agent=agent,
                 )
+
+
+def _mentions(standing: list[str], local: str, reference: str) -> bool:
+    """``reference in compose_prompt(standing, local)``, without joining the prompts: a reference
+    with no line break cannot span the blank line between two parts, so each part is searched alone."""
+    if "\n" in reference:
+        return reference in compose_prompt(standing, local)
+    return reference in local or any(reference in part for part in standing)
 
 
 @lint_rule("evaluator-role", category="validation", ids=("evaluator-role-prompt", "evaluator-report-path"))
@@ -616,7 +616,7 @@ def runtime_mix(ctx: LintContext) -> Iterator[Finding]:
     counts: dict[str, int] = {}
     first_over: dict[str, Agent] = {}
     for agent in ctx.wave.agents:
-        executor_id = ctx.executor(agent).id
+        executor_id = ctx.executor_id(agent)
         counts[executor_id] = counts.get(executor_id, 0) + 1
         target = targets.get(executor_id)
         if target is not None and counts[executor_id] > target and executor_id not in first_over:
@@ -638,10 +638,17 @@ def runtime_mix(ctx: LintContext) -> Iterator[Finding]:
 @lint_rule("component-owners", category="validation", ids=("promoted-component-unowned",))
 def component_owners(ctx: LintContext) -> Iterator[Finding]:
     """13. Every promoted component has an owner that is not a closure role."""
+    promotions = ctx.wave.component_promotions
+    if not promotions:
+        return
     closure = "/".join((ctx.evaluator_id, ctx.documentation_id))
-    for promotion in ctx.wave.component_promotions:
+    # Components declared by some agent (component_owner's first test), gathered once for all promotions.
+    declared = {c for agent in ctx.wave.agents for c in agent.components}
+    for promotion in promotions:
         component_id = promotion.component_id
-        if not any(component_owner(ctx, agent, component_id) for agent in ctx.wave.agents):
+        if component_id not in declared or not any(
+            component_owner(ctx, agent, component_id) for agent in ctx.wave.agents
+        ):
             yield ctx.finding(
                 "promoted-component-unowned",
                 f'{ctx.label} must assign promoted component "{component_id}" to at least one non-{closure} agent',

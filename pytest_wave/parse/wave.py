@@ -9,6 +9,7 @@ live in :mod:`pytest_wave.lint`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,11 @@ from pytest_wave.model.wave import (
     Wave,
     slugify,
 )
-from pytest_wave.parse.blocks import Line, Section, classify_lines, split_sections
+from pytest_wave.parse.blocks import Document, Section, scan
 from pytest_wave.parse.executor import build_executor_spec, suggest_key
 from pytest_wave.parse.values import (
-    BULLET,
-    KEY_VALUE_BULLET,
     PROMPT_HEADING,
+    bullet_item,
     escapes_repo,
     inline_command,
     normalize_repo_path,
@@ -48,18 +48,26 @@ from pytest_wave.parse.values import (
 
 WAVE_FILE_NAME = re.compile(r"^wave-(\d+)\.md$")
 _WAVE_HEADING = re.compile(r"^#\s+Wave\s+(\d+)\b")
-_AGENT_HEADING = re.compile(r"^Agent\s+([^:]+?)\s*:\s*(.+?)\s*$")
+# Both groups are stripped by the caller, so greedy groups do (lazy ones before \s*$ are slow).
+_AGENT_HEADING = re.compile(r"^Agent\s+([^:]+):\s*(.+)$")
 _AGENT_WORD = re.compile(r"^Agent\b")
 _COMMIT = re.compile(r"\*\*Commit message\*\*:\s*`([^`]+)`")
+# The same, searched over the whole text at once: it must not run across a line break.
+_COMMIT_IN_TEXT = re.compile(r"\*\*Commit message\*\*:[^\S\n]*`([^`\n]+)`")
 _PROMOTION = re.compile(r"^-\s+([a-z0-9._-]+)\s*:\s*([a-z0-9._-]+)\s*$", re.IGNORECASE)
 _DEPLOY = re.compile(
     r"^-\s+`?([a-z0-9][a-z0-9._-]*)`?\s*:\s*`?([a-z0-9][a-z0-9._-]*)`?\s*(default)?(?:\s+\((.*)\))?\s*$",
     re.IGNORECASE,
 )
 _COMPONENT = re.compile(r"^-\s+([a-z0-9._-]+)\s*$", re.IGNORECASE)
-_EXIT_KEY = re.compile(r"^-\s+([a-zA-Z0-9_-]+)\s*:\s*(.*?)\s*$")
-_FILE_OWNERSHIP = re.compile(r"^\s*File ownership\b", re.IGNORECASE)
-_VALIDATION_START = re.compile(r"^\s*Validation\s*:\s*$", re.IGNORECASE)
+# Readers see stripped lines (see _content), so these need no trailing-whitespace handling (and a
+# lazy group before \s*$ makes the regex engine retry the tail at every character).
+_EXIT_KEY = re.compile(r"^-\s+([a-zA-Z0-9_-]+)\s*:\s*(.*)$")
+_KEY_VALUE = re.compile(r"^-\s+([a-zA-Z0-9._-]+)\s*:\s*(.+)$")  # KEY_VALUE_BULLET for stripped lines
+# Start lines of the prompt's ownership and validation lists, searched over the whole prompt: each
+# match follows a "\n" (the prompt is searched with one prepended) and stays on its line.
+_FILE_OWNERSHIP = re.compile(r"\n[^\S\n]*File ownership\b", re.IGNORECASE)
+_VALIDATION_START = re.compile(r"\n[^\S\n]*Validation[^\S\n]*:[^\S\n]*$", re.IGNORECASE | re.MULTILINE)
 _OPEN_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([A-Za-z0-9_+.-]*)")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -80,31 +88,49 @@ KNOWN_AGENT_SECTIONS = (
     "validation",
     "prompt",
 )
+_KNOWN_AGENT_KEYS = frozenset(KNOWN_AGENT_SECTIONS)
 KNOWN_WAVE_SECTIONS = ("component promotions", "context7 defaults", "deploy environments", "eval targets")
 
 FIX_FORMAT = "see docs/wave-format.md"
 
 
-def _prompt_list(lines: list[str], first_line: int, start: re.Pattern[str], keyword: str) -> list[tuple[int, str]]:
+def _prompt_list(
+    prompt: tuple[str, str, list[str]], first_line: int, start: re.Pattern[str], keyword: str
+) -> list[tuple[int, str]]:
     """``(line, bullet text)`` of the bullets after each line matching ``start``, up to the next
     ``Word words:`` heading line (how prompts list file ownership and validation commands).
 
-    ``keyword`` (lowercase) must occur in a start line: a substring test skips the regex for the
-    other lines, which is most of the parse time of a long prompt.
+    ``prompt`` is ``(text, lowered, lines)``: the prompt's ``lines`` joined with a "\\n" in front, and
+    that text lowercased. A start line must contain ``keyword`` (lowercase), so a prompt whose
+    lowered text lacks it has no list (the common case for validation lists), and otherwise
+    ``start`` is searched over the whole text at once rather than line by line.
     """
+    text, lowered, lines = prompt
+    if keyword not in lowered:
+        return []
+    starts: list[int] = []
+    index, offset = 0, 0
+    for match in start.finditer(text):
+        index += text.count("\n", offset, match.start())
+        offset = match.start()
+        if keyword in lines[index].lower():
+            starts.append(index)
     out: list[tuple[int, str]] = []
-    scanning = False
-    for offset, text in enumerate(lines):
-        if keyword in text.lower() and start.match(text):
-            scanning = True
-            continue
-        if not scanning:
-            continue
-        bullet = BULLET.match(text)
-        if bullet:
-            out.append((first_line + offset, bullet.group(1)))
-        elif PROMPT_HEADING.match(text):
-            scanning = False
+    scanned_to = 0
+    for first in starts:
+        if first < scanned_to:
+            continue  # a start line inside a list being read just continues it
+        index = first + 1
+        while index < len(lines):
+            line = lines[index]
+            if index not in starts:
+                item = bullet_item(line)
+                if item is not None:
+                    out.append((first_line + index, item))
+                elif PROMPT_HEADING.match(line):
+                    break
+            index += 1
+        scanned_to = index
     return out
 
 
@@ -146,6 +172,7 @@ class _WaveParser:
         self.path = path
         self.file_name = file_name
         self.notes: dict[str, str] = {}
+        self.doc: Document
 
     def error(self, message: str, line: int | None, fix: str = FIX_FORMAT) -> WaveParseError:
         return WaveParseError(message, path=self.path, line=line, fix=fix)
@@ -154,12 +181,12 @@ class _WaveParser:
     def parse(self) -> Wave:
         if not self.text.strip():
             raise self.error("wave file is empty", 1, "add at least one '## Agent <ID>: <title>' section")
-        lines = classify_lines(self.text, self.path)
-        root = split_sections(lines, 2)
+        self.doc = scan(self.text, self.path)
+        root = self.doc.sections()
         wave: dict[str, Any] = {"path": self.path, "number": wave_number_from_name(self.file_name)}
-        preamble = self._preamble(root.body, wave)
+        preamble = self._preamble(root, wave)
         wave["preamble"] = preamble
-        self._commit_message(lines, wave)
+        self._commit_message(wave)
 
         agents: list[Agent] = []
         seen_sections: dict[str, int] = {}
@@ -191,30 +218,31 @@ class _WaveParser:
         wave["section_lines"] = section_lines
         return Wave(**wave)
 
-    def _preamble(self, body: list[Line], wave: dict[str, Any]) -> str:
+    def _preamble(self, root: Section, wave: dict[str, Any]) -> str:
         kept: list[str] = []
-        for ln in body:
-            if not ln.in_fence and wave.get("heading") is None and ln.text.startswith("# "):
-                wave["heading"] = ln.text[2:].strip()
-                wave["heading_line"] = ln.number
-                heading_number = _WAVE_HEADING.match(ln.text)
+        in_fence = self.doc.in_fence
+        for index, text in enumerate(root.lines(), root.start):
+            if not in_fence[index] and wave.get("heading") is None and text.startswith("# "):
+                wave["heading"] = text[2:].strip()
+                wave["heading_line"] = index + 1
+                heading_number = _WAVE_HEADING.match(text)
                 # Example waves (wave-example-*.md) carry their number only in the heading.
                 if wave["number"] is None and heading_number:
                     wave["number"] = int(heading_number.group(1))
                 continue
-            if not ln.in_fence and _COMMIT.search(ln.text):
+            if not in_fence[index] and _COMMIT.search(text):
                 continue
-            kept.append(ln.text)
+            kept.append(text)
         return "\n".join(kept).strip("\n")
 
-    def _commit_message(self, lines: list[Line], wave: dict[str, Any]) -> None:
-        for ln in lines:
-            if ln.in_fence:
-                continue
-            match = _COMMIT.search(ln.text)
-            if match:
+    def _commit_message(self, wave: dict[str, Any]) -> None:
+        """The first commit message line outside fences (one search over the text, not per line)."""
+        text = self.doc.text
+        for match in _COMMIT_IN_TEXT.finditer(text):
+            index = text.count("\n", 0, match.start())
+            if not self.doc.in_fence[index]:
                 wave["commit_message"] = match.group(1)
-                wave["commit_message_line"] = ln.number
+                wave["commit_message_line"] = index + 1
                 return
 
     def _check_duplicate_agents(self, agents: list[Agent]) -> None:
@@ -239,45 +267,44 @@ class _WaveParser:
         elif key == "eval targets":
             wave["eval_targets"] = self._eval_targets(section)
 
-    def _content(self, section: Section) -> list[Line]:
-        """Non-blank lines of a section body that are outside fences and not HTML comments."""
-        return [ln for ln in section.body if ln.text.strip() and not ln.text.lstrip().startswith("<!--")]
+    def _content(self, section: Section) -> list[tuple[int, str]]:
+        """``(line number, stripped text)`` of the non-blank lines of a section body that are not HTML
+        comments. Every reader works on stripped lines, so they are stripped once, here."""
+        return [
+            (number, text)
+            for number, line in enumerate(section.lines(), section.start + 1)
+            if (text := line.strip()) and not text.startswith("<!--")
+        ]
 
     def _promotions(self, section: Section) -> list[ComponentPromotion]:
         out: list[ComponentPromotion] = []
         seen: set[str] = set()
-        for ln in self._content(section):
-            text = ln.text.strip()
+        for number, text in self._content(section):
             match = _PROMOTION.match(text)
             if not match:
-                raise self.error(
-                    f'malformed component promotion "{text}"', ln.number, "write '- <component-id>: <level>'"
-                )
+                raise self.error(f'malformed component promotion "{text}"', number, "write '- <component-id>: <level>'")
             component, level = match.group(1), match.group(2)
             if not ID_PATTERN.match(component):
                 raise self.error(
                     f'invalid component id "{component}" in component promotions',
-                    ln.number,
+                    number,
                     "component ids are lowercase letters, digits, '.', '_' and '-'",
                 )
             if component in seen:
-                raise self.error(
-                    f'duplicate component promotion "{component}"', ln.number, "promote each component once"
-                )
+                raise self.error(f'duplicate component promotion "{component}"', number, "promote each component once")
             seen.add(component)
-            out.append(ComponentPromotion(line=ln.number, component_id=component, target_level=level))
+            out.append(ComponentPromotion(line=number, component_id=component, target_level=level))
         return out
 
     def _context7(self, section: Section, label: str) -> Context7Settings | None:
         bundle: str | None = None
         query: str | None = None
-        for ln in self._content(section):
-            text = ln.text.strip()
-            match = KEY_VALUE_BULLET.match(text)
+        for number, text in self._content(section):
+            match = _KEY_VALUE.match(text)
             if not match:
                 raise self.error(
                     f'malformed Context7 setting "{text}" in {label}',
-                    ln.number,
+                    number,
                     "write '- bundle: <id>' and '- query: \"<text>\"'",
                 )
             key, value = match.group(1).lower(), strip_matching_quotes(match.group(2))
@@ -293,21 +320,20 @@ class _WaveParser:
 
     def _deploy(self, section: Section) -> list[DeployEnvironment]:
         out: list[DeployEnvironment] = []
-        for ln in self._content(section):
-            text = ln.text.strip()
+        for number, text in self._content(section):
             match = _DEPLOY.match(text)
             if not match:
                 raise self.error(
                     f'malformed deploy environment "{text}"',
-                    ln.number,
+                    number,
                     "write '- <id>: <kind> [default] [(notes)]'",
                 )
             env_id = match.group(1).lower()
             if any(env.id == env_id for env in out):
-                raise self.error(f'duplicate deploy environment "{env_id}"', ln.number, "declare it once")
+                raise self.error(f'duplicate deploy environment "{env_id}"', number, "declare it once")
             out.append(
                 DeployEnvironment(
-                    line=ln.number,
+                    line=number,
                     id=env_id,
                     kind=match.group(2).lower(),
                     is_default=bool(match.group(3)),
@@ -318,27 +344,26 @@ class _WaveParser:
             out[0] = out[0].model_copy(update={"is_default": True})
         return out
 
-    def _pipe_fields(self, ln: Line, what: str, example: str) -> dict[str, str]:
-        text = ln.text.strip()
-        bullet = BULLET.match(text)
-        if not bullet:
-            raise self.error(f'malformed {what} entry "{text}"', ln.number, f"write '- {example}'")
+    def _pipe_fields(self, number: int, text: str, what: str, example: str) -> dict[str, str]:
+        item = bullet_item(text)
+        if item is None:
+            raise self.error(f'malformed {what} entry "{text}"', number, f"write '- {example}'")
         fields: dict[str, str] = {}
-        for part in bullet.group(1).split("|"):
+        for part in item.split("|"):
             key, sep, value = part.partition(":")
             if not sep or not key.strip():
-                raise self.error(f'malformed {what} field "{part.strip()}"', ln.number, f"write '- {example}'")
+                raise self.error(f'malformed {what} field "{part.strip()}"', number, f"write '- {example}'")
             fields[key.strip().lower()] = strip_edge_quotes(value)
         return fields
 
     def _eval_targets(self, section: Section) -> list[EvalTarget]:
         out: list[EvalTarget] = []
-        for ln in self._content(section):
-            fields = self._pipe_fields(ln, "eval target", "id: <id> | selection: <delegated|pinned> | ...")
+        for number, text in self._content(section):
+            fields = self._pipe_fields(number, text, "eval target", "id: <id> | selection: <delegated|pinned> | ...")
             target_id = fields.pop("id", "")
             if not target_id:
-                raise self.error("eval target has no id", ln.number, "start the bullet with 'id: <id>'")
-            out.append(EvalTarget(line=ln.number, id=target_id, fields=fields))
+                raise self.error("eval target has no id", number, "start the bullet with 'id: <id>'")
+            out.append(EvalTarget(line=number, id=target_id, fields=fields))
         return out
 
     # -- agents -----------------------------------------------------------------------------------
@@ -352,7 +377,6 @@ class _WaveParser:
             )
         agent_id, title = heading.group(1).strip(), heading.group(2).strip()
         label = f"agent {agent_id}"
-        subs = split_sections(section.body, 3)
         data: dict[str, Any] = {
             "line": section.line,
             "id": agent_id,
@@ -364,15 +388,16 @@ class _WaveParser:
         section_lines: dict[str, int] = {}
         self.notes = {}
         validation: list[ValidationCommand] = []
-        for sub in subs.children:
-            key = sub.title.strip().lower()
-            section_lines.setdefault(sub.title.strip(), sub.line)
-            if key not in KNOWN_AGENT_SECTIONS:
-                extra.append(FreeSection(line=sub.line, heading=sub.title.strip(), body=sub.text()))
+        for sub in section.children:
+            heading_text = sub.title.strip()
+            key = heading_text.lower()
+            section_lines.setdefault(heading_text, sub.line)
+            if key not in _KNOWN_AGENT_KEYS:
+                extra.append(FreeSection(line=sub.line, heading=heading_text, body=sub.text()))
                 continue
             if key in seen:
                 raise self.error(
-                    f'{label} repeats "### {sub.title.strip()}" (first at line {seen[key]})',
+                    f'{label} repeats "### {heading_text}" (first at line {seen[key]})',
                     sub.line,
                     "merge the two sub-sections into one",
                 )
@@ -382,8 +407,8 @@ class _WaveParser:
             elif key == "prompt":
                 self._prompt(sub, label, data)
             else:
-                field, value = self._agent_field(key, sub, label, agent_id)
-                data[field] = value
+                field, read = _AGENT_FIELDS[key]
+                data[field] = read(self, sub, label, agent_id)
         if "prompt" not in seen:
             raise self.error(
                 f'{label} has no "### Prompt" section',
@@ -397,57 +422,42 @@ class _WaveParser:
         data["section_notes"] = self.notes
         return Agent(**data)
 
-    def _agent_field(self, key: str, sub: Section, label: str, agent_id: str) -> tuple[str, Any]:
-        """Read one interpreted ``###`` sub-section into ``(model field, value)``."""
-        if key == "role prompts":
-            return "role_prompts", self._role_prompts(sub, label)
-        if key == "executor":
-            return "executor", self._executor(sub, agent_id)
-        if key == "context7":
-            return "context7", self._context7(sub, label)
-        if key == "skills":
-            return "skills", self._skills(sub, label)
-        if key in ("components", "capabilities"):
-            return key, self._ids(sub, f"{label} {key}")
-        if key == "deliverables":
-            return "deliverables", self._deliverables(sub, label)
-        if key == "proof artifacts":
-            return "proof_artifacts", self._proof_artifacts(sub)
-        return "exit_contract", self._exit_contract(sub, label)
-
-    def _list_lines(self, section: Section) -> list[Line]:
+    def _list_lines(self, section: Section) -> list[tuple[int, str]]:
         """Bullet lines of a list section; prose between them is kept as a note (0.8.x files have it)."""
-        out: list[Line] = []
+        out: list[tuple[int, str]] = []
         prose: list[str] = []
-        for ln in self._content(section):
-            if not ln.in_fence and ln.text.lstrip()[:1] in ("-", "*", "+"):
-                out.append(ln)
+        in_fence = self.doc.in_fence
+        for number, text in self._content(section):
+            if text[0] in "-*+" and not in_fence[number - 1]:
+                out.append((number, text))
             else:
-                prose.append(ln.text.strip())
+                prose.append(text)
         if prose:
             self.notes[section.title.strip()] = "\n".join(prose)
         return out
 
     def _bullets(self, section: Section, what: str, example: str) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
-        for ln in self._list_lines(section):
-            match = BULLET.match(ln.text)
-            if not match:
-                raise self.error(f'malformed {what} "{ln.text.strip()}"', ln.number, f"write '- {example}'")
-            out.append((match.group(1), ln.number))
+        for number, text in self._list_lines(section):
+            item = bullet_item(text)
+            if item is None:
+                raise self.error(f'malformed {what} "{text}"', number, f"write '- {example}'")
+            out.append((item, number))
         return out
 
-    def _role_prompts(self, section: Section, label: str) -> list[PathEntry]:
+    def _role_prompts(self, section: Section, label: str, agent_id: str) -> list[PathEntry]:
         out: list[PathEntry] = []
+        seen: set[str] = set()
         for raw, number in self._bullets(section, f"role prompt entry for {label}", "docs/agents/<role>.md"):
             path = normalize_repo_path(remove_quotes(raw))
             if not path:
                 raise self.error(f"empty role prompt entry for {label}", number, "name a role prompt file")
-            if all(entry.path != path for entry in out):
+            if path not in seen:
+                seen.add(path)
                 out.append(PathEntry(line=number, path=path))
         return out
 
-    def _skills(self, section: Section, label: str) -> list[str]:
+    def _skills(self, section: Section, label: str, agent_id: str) -> list[str]:
         out: list[str] = []
         for raw, number in self._bullets(section, f"skill entry in {label} skills", "<skill-id>"):
             skill = remove_quotes(raw).lower()
@@ -462,26 +472,34 @@ class _WaveParser:
             out.append(skill)
         return out
 
+    def _agent_context7(self, section: Section, label: str, agent_id: str) -> Context7Settings | None:
+        return self._context7(section, label)
+
+    def _components(self, section: Section, label: str, agent_id: str) -> list[str]:
+        return self._ids(section, f"{label} components")
+
+    def _capabilities(self, section: Section, label: str, agent_id: str) -> list[str]:
+        return self._ids(section, f"{label} capabilities")
+
     def _ids(self, section: Section, label: str) -> list[str]:
         out: list[str] = []
-        for ln in self._list_lines(section):
-            text = ln.text.strip()
+        for number, text in self._list_lines(section):
             match = _COMPONENT.match(text)
             if not match:
-                raise self.error(f'malformed entry "{text}" in {label}', ln.number, "write '- <component-id>'")
+                raise self.error(f'malformed entry "{text}" in {label}', number, "write '- <component-id>'")
             value = match.group(1)
             if not ID_PATTERN.match(value):
                 raise self.error(
                     f'invalid id "{value}" in {label}',
-                    ln.number,
+                    number,
                     "ids are lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
                 )
             if value in out:
-                raise self.error(f'duplicate "{value}" in {label}', ln.number, "list it once")
+                raise self.error(f'duplicate "{value}" in {label}', number, "list it once")
             out.append(value)
         return out
 
-    def _deliverables(self, section: Section, label: str) -> list[PathEntry]:
+    def _deliverables(self, section: Section, label: str, agent_id: str) -> list[PathEntry]:
         out: list[PathEntry] = []
         for raw, number in self._bullets(section, f"path entry in {label} deliverables", "path/to/file.py"):
             path = normalize_repo_path(remove_quotes(raw))
@@ -502,27 +520,28 @@ class _WaveParser:
             out.append(PathEntry(line=number, path=path))
         return out
 
-    def _proof_artifacts(self, section: Section) -> list[ProofArtifact]:
+    def _proof_artifacts(self, section: Section, label: str, agent_id: str) -> list[ProofArtifact]:
         out: list[ProofArtifact] = []
-        for ln in self._content(section):
-            fields = self._pipe_fields(ln, "proof artifact", "path: <path> | kind: <kind> | required-for: <level>")
+        for number, text in self._content(section):
+            fields = self._pipe_fields(
+                number, text, "proof artifact", "path: <path> | kind: <kind> | required-for: <level>"
+            )
             path = normalize_repo_path(fields.pop("path", ""))
             if not path:
-                raise self.error("proof artifact has no path", ln.number, "start the bullet with 'path: <path>'")
+                raise self.error("proof artifact has no path", number, "start the bullet with 'path: <path>'")
             kind = fields.pop("kind", None)
             required_for = fields.pop("required-for", None)
-            out.append(ProofArtifact(line=ln.number, path=path, kind=kind, required_for=required_for, fields=fields))
+            out.append(ProofArtifact(line=number, path=path, kind=kind, required_for=required_for, fields=fields))
         return out
 
-    def _exit_contract(self, section: Section, label: str) -> ExitContract | None:
+    def _exit_contract(self, section: Section, label: str, agent_id: str) -> ExitContract | None:
         values: dict[str, str] = {}
-        for ln in self._content(section):
-            text = ln.text.strip()
+        for number, text in self._content(section):
             match = _EXIT_KEY.match(text)
             if not match:
                 raise self.error(
                     f'malformed exit contract setting "{text}" in {label}',
-                    ln.number,
+                    number,
                     "write '- completion: contract', '- durability: none', '- proof: unit', '- doc-impact: owned'",
                 )
             key = match.group(1).lower().replace("-", "_")
@@ -547,58 +566,76 @@ class _WaveParser:
         return out
 
     def _prompt(self, section: Section, label: str, data: dict[str, Any]) -> None:
-        fenced = [ln for ln in section.body if ln.in_fence]
-        if not fenced:
+        doc = self.doc
+        try:
+            opening = doc.in_fence.index(True, section.start, section.end)  # always a block's opening line
+        except ValueError:
             raise self.error(
                 f"{label} has no fenced prompt block under ### Prompt",
                 section.line,
                 "put the prompt between a '```text' line and a closing '```' line",
-            )
-        block = [ln for ln in fenced if ln.block == fenced[0].block]
-        opening = block[0]
-        match = _OPEN_FENCE.match(opening.text)
-        content = [ln.text for ln in block[1:-1]]
-        data["prompt"] = "\n".join(content).strip()
-        data["prompt_line"] = opening.number + 1
+            ) from None
+        match = _OPEN_FENCE.match(doc.lines[opening])
+        content = doc.lines[opening + 1 : doc.block_end[opening]]
+        text = "\n" + "\n".join(content)
+        prompt = (text, text.lower(), content)  # unstripped, so list items get their real line numbers
+        data["prompt"] = text.strip()
+        data["prompt_line"] = opening + 2
         data["prompt_fence"] = match.group(2) if match else ""
-        data["owned_paths"] = self._owned_paths(content, opening.number + 1)
-        data["_prompt_lines"] = content  # unstripped, so validation commands get their real line numbers
+        data["owned_paths"] = self._owned_paths(prompt, opening + 2)
+        data["_prompt_lines"] = prompt
 
-    def _owned_paths(self, prompt_lines: list[str], first_line: int) -> list[PathEntry]:
+    def _owned_paths(self, prompt: tuple[str, str, list[str]], first_line: int) -> list[PathEntry]:
         out: list[PathEntry] = []
-        for line, text in _prompt_list(prompt_lines, first_line, _FILE_OWNERSHIP, "file ownership"):
-            path = normalize_repo_path(remove_quotes(text))
-            if path and all(entry.path != path for entry in out):
+        seen: set[str] = set()
+        for line, item in _prompt_list(prompt, first_line, _FILE_OWNERSHIP, "file ownership"):
+            path = normalize_repo_path(remove_quotes(item))
+            if path and path not in seen:
+                seen.add(path)
                 out.append(PathEntry(line=line, path=path))
         return out
 
-    def _prompt_validation(self, prompt_lines: list[str], first_line: int) -> list[ValidationCommand]:
+    def _prompt_validation(self, prompt: tuple[str, str, list[str]], first_line: int) -> list[ValidationCommand]:
         out: list[ValidationCommand] = []
-        for line, text in _prompt_list(prompt_lines, first_line, _VALIDATION_START, "validation"):
-            command = inline_command(text)
+        for line, item in _prompt_list(prompt, first_line, _VALIDATION_START, "validation"):
+            command = inline_command(item)
             if command:
                 out.append(ValidationCommand(line=line, command=command, source="prompt"))
         return out
 
     # -- executor ----------------------------------------------------------------------------------
-    def _executor(self, section: Section, agent_id: str) -> ExecutorSpec:
+    def _executor(self, section: Section, label: str, agent_id: str) -> ExecutorSpec:
         values: dict[str, tuple[str, int]] = {}
-        for ln in self._content(section):
-            text = ln.text.strip()
-            match = KEY_VALUE_BULLET.match(text)
+        for number, text in self._content(section):
+            match = _KEY_VALUE.match(text)
             if not match:
                 raise self.error(
                     f'malformed executor setting "{text}" in agent {agent_id}',
-                    ln.number,
+                    number,
                     "write '- <key>: <value>', for example '- id: codex'",
                 )
-            key = match.group(1)
+            key, value = match.groups()
             spec = EXECUTOR_KEYS.get(key) or EXECUTOR_KEYS.get(key.replace("_", "-"))
             if spec is None:
                 raise self.error(
                     f'unknown executor setting "{key}" in agent {agent_id}',
-                    ln.number,
+                    number,
                     suggest_key(key),
                 )
-            values[spec.key] = (match.group(2), ln.number)  # a repeated key keeps the last value
+            values[spec.key] = (value, number)  # a repeated key keeps the last value
         return build_executor_spec(values, agent_id, self.error, section.line)
+
+
+_AgentReader = Callable[[_WaveParser, Section, str, str], Any]
+# Interpreted agent sub-sections other than validation and prompt: heading -> (model field, reader).
+_AGENT_FIELDS: dict[str, tuple[str, _AgentReader]] = {
+    "role prompts": ("role_prompts", _WaveParser._role_prompts),
+    "executor": ("executor", _WaveParser._executor),
+    "context7": ("context7", _WaveParser._agent_context7),
+    "skills": ("skills", _WaveParser._skills),
+    "components": ("components", _WaveParser._components),
+    "capabilities": ("capabilities", _WaveParser._capabilities),
+    "deliverables": ("deliverables", _WaveParser._deliverables),
+    "proof artifacts": ("proof_artifacts", _WaveParser._proof_artifacts),
+    "exit contract": ("exit_contract", _WaveParser._exit_contract),
+}

@@ -156,9 +156,9 @@ def _with_skills(text: str, *skills: str) -> str:
 
 
 def test_unknown_skill_warns(repo: Repo) -> None:
-    text = _with_skills(repo.wave0, "wave-core")
+    text = _with_skills(repo.wave0, "no-such-skill")  # wave-core is a starter bundle shipped in skills/
     found = only(repo.lint(text), "unknown-skill")
-    assert [f.message for f in found] == ['Agent A1 uses skill "wave-core", which is not a bundle in skills/']
+    assert [f.message for f in found] == ['Agent A1 uses skill "no-such-skill", which is not a bundle in skills/']
     assert found[0].severity == "warning"
     assert found[0].line == line_of(text, "### Skills")
 
