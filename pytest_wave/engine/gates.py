@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pytest_wave.engine.process import ProcessResult
+from pytest_wave.errors import WaveError
 from pytest_wave.model.markers import GATE_DIMENSIONS, MarkerKind, MarkerScan
+from pytest_wave.model.matrix import load_matrix
 from pytest_wave.model.result import Check
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import COMPLETION_LEVELS, DOC_IMPACT_LEVELS, DURABILITY_LEVELS, PROOF_LEVELS
@@ -254,3 +256,32 @@ def evaluator_checks(scan: MarkerScan, log: str, report: Path | None) -> list[Ch
 
 def first_failure(checks: Iterable[Check]) -> Check | None:
     return next((check for check in checks if not check.ok), None)
+
+
+def matrix_checks(promoted: dict[str, str], matrix_path: Path) -> list[Check]:
+    """The documentation steward's matrix gate: each promoted component at its target ``currentLevel``."""
+    levels, problem = _matrix_levels(matrix_path)
+    checks: list[Check] = []
+    for component, target in promoted.items():
+        current = levels.get(component)
+        ok = problem is None and current == target
+        checks.append(
+            Check(
+                name=f"matrix level {component}",
+                ok=ok,
+                expected=f"currentLevel {target}",
+                found=problem or (f"currentLevel {current}" if current else "component not in the matrix"),
+                code=None if ok else ("unknown-component" if current is None else "component-current-level-stale"),
+                evidence=str(matrix_path),
+            )
+        )
+    return checks
+
+
+def _matrix_levels(path: Path) -> tuple[dict[str, str], str | None]:
+    """Component -> currentLevel as the matrix file says *now* (read fresh: A9 may just have changed it)."""
+    try:
+        matrix = load_matrix(path)
+    except WaveError as exc:
+        return {}, exc.one_line()
+    return {cid: component.current_level for cid, component in matrix.components.items()}, None

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_wave.engine import baseline
+from pytest_wave.engine import baseline, gates
 from pytest_wave.engine.agent_run import run_agent_attempt
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import write_model, write_text_atomic
@@ -23,7 +23,6 @@ from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.errors import WaveError
 from pytest_wave.executors.base import find_command
 from pytest_wave.executors.budget import spent
-from pytest_wave.model.matrix import load_matrix
 from pytest_wave.model.result import AgentResult, Check, WaveOutcome
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
@@ -164,23 +163,7 @@ class WaveRun:
         promotions = self.ctx.wave.promoted
         if not promotions:
             return []
-        matrix_path = self.ctx.repo_root / self.ctx.lane.component_matrix_json_path
-        levels, problem = _matrix_levels(matrix_path)
-        checks: list[Check] = []
-        for component, target in promotions.items():
-            current = levels.get(component)
-            ok = problem is None and current == target
-            checks.append(
-                Check(
-                    name=f"matrix level {component}",
-                    ok=ok,
-                    expected=f"currentLevel {target}",
-                    found=problem or (f"currentLevel {current}" if current else "component not in the matrix"),
-                    code=None if ok else ("unknown-component" if current is None else "component-current-level-stale"),
-                    evidence=str(matrix_path),
-                )
-            )
-        return checks
+        return gates.matrix_checks(promotions, self.ctx.repo_root / self.ctx.lane.component_matrix_json_path)
 
     # -- retries ---------------------------------------------------------------------------------
     def implicated(self, results: dict[str, AgentResult]) -> list[Agent]:
@@ -324,12 +307,3 @@ def _sha256_of(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _matrix_levels(path: Path) -> tuple[dict[str, str], str | None]:
-    """Component -> currentLevel as the matrix file says *now* (read fresh: A9 may just have changed it)."""
-    try:
-        matrix = load_matrix(path)
-    except WaveError as exc:
-        return {}, exc.one_line()
-    return {cid: component.current_level for cid, component in matrix.components.items()}, None

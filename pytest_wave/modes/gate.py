@@ -24,6 +24,7 @@ import pytest
 from pytest_wave.engine import gates
 from pytest_wave.engine.agent_run import build_task
 from pytest_wave.engine.context import WaveContext
+from pytest_wave.engine.gates import matrix_checks
 from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.engine.validation import run_validation
 from pytest_wave.errors import WaveError
@@ -31,7 +32,6 @@ from pytest_wave.items import WaveItemFailure, _WaveNode
 from pytest_wave.model.result import Check, WaveOutcome
 from pytest_wave.model.wave import Agent
 from pytest_wave.modes.launch import offline, prompt_and_fingerprint
-from pytest_wave.traces.recompute import matrix_checks
 
 EVIDENCE = pytest.StashKey["Evidence"]()
 Row = tuple[str, str, str, str]

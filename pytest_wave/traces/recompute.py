@@ -21,9 +21,9 @@ from pydantic import ValidationError
 
 from pytest_wave.coordination.store import barrier_checks
 from pytest_wave.engine import gates
+from pytest_wave.engine.gates import matrix_checks
 from pytest_wave.engine.markers import scan_log
 from pytest_wave.engine.process import ProcessResult
-from pytest_wave.engine.wave_run import _matrix_levels
 from pytest_wave.errors import WaveError
 from pytest_wave.model.coordination import Roster
 from pytest_wave.model.result import AgentResult, Check
@@ -45,26 +45,6 @@ from pytest_wave.traces.derived import (
     spend,
     timeline,
 )
-
-
-def matrix_checks(promoted: dict[str, str], matrix_path: Path) -> list[Check]:
-    """The documentation steward's matrix gate (as ``WaveRun._documentation_checks`` words it)."""
-    levels, problem = _matrix_levels(matrix_path)
-    checks: list[Check] = []
-    for component, target in promoted.items():
-        current = levels.get(component)
-        ok = problem is None and current == target
-        checks.append(
-            Check(
-                name=f"matrix level {component}",
-                ok=ok,
-                expected=f"currentLevel {target}",
-                found=problem or (f"currentLevel {current}" if current else "component not in the matrix"),
-                code=None if ok else ("unknown-component" if current is None else "component-current-level-stale"),
-                evidence=str(matrix_path),
-            )
-        )
-    return checks
 
 
 @dataclass
