@@ -51,11 +51,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--wave-agent-timeout", type=float, default=None, help="seconds an agent may run (budget.minutes can lower it)"
     )
     group.addoption("--wave-validation-timeout", type=float, default=None, help="seconds per validation command")
+    group.addoption(
+        "--wave-fresh",
+        action="store_true",
+        help="discard earlier runs' results: rerun every agent and wave instead of reusing valid proof",
+    )
+    group.addoption(
+        "--wave-isolation",
+        choices=("shared", "worktree"),
+        default=None,
+        help="shared: agents share the tree; worktree: each agent gets its own git worktree and branch",
+    )
+    group.addoption("--wave-start", type=int, default=None, metavar="N", help="first wave number to run")
+    group.addoption("--wave-end", type=int, default=None, metavar="N", help="last wave number to run")
+    group.addoption(
+        "--wave-auto-next",
+        action="store_true",
+        help="run the lane's next open wave (after the last completed one) and the ones after it",
+    )
+    group.addoption(
+        "--wave-reconcile",
+        action="store_true",
+        help="rebuild the lane's run state from status files, print what changed, and exit",
+    )
     parser.addini("wave_files", "glob patterns of wave files to collect", type="args", default=["wave-*.md"])
     parser.addini("wave_max_parallel", "most agents running at once, across processes", default="8")
     parser.addini("wave_max_retries", "default for --wave-max-retries", default="1")
     parser.addini("wave_agent_timeout", "default for --wave-agent-timeout (seconds)", default="14400")
     parser.addini("wave_validation_timeout", "default for --wave-validation-timeout (seconds)", default="600")
+    parser.addini("wave_isolation", "default for --wave-isolation (shared or worktree)", default="shared")
 
 
 def _int_ini(config: pytest.Config, name: str) -> int:
@@ -85,6 +109,9 @@ def _options(config: pytest.Config) -> RunOptions:
         raise pytest.UsageError("ini option wave_max_parallel must be at least 1")
     timeout = config.getoption("wave_agent_timeout") or _float_ini(config, "wave_agent_timeout")
     validation = config.getoption("wave_validation_timeout") or _float_ini(config, "wave_validation_timeout")
+    isolation = config.getoption("wave_isolation") or str(config.getini("wave_isolation"))
+    if isolation not in ("shared", "worktree"):
+        raise pytest.UsageError(f"ini option wave_isolation must be shared or worktree (got: {isolation!r})")
     return RunOptions(
         lane=config.getoption("wave_lane"),
         forced_executor=config.getoption("wave_executor"),
@@ -93,6 +120,8 @@ def _options(config: pytest.Config) -> RunOptions:
         agent_timeout=timeout,
         validation_timeout=validation,
         dry_run=bool(config.getoption("wave_dry_run")),
+        fresh=bool(config.getoption("wave_fresh")),
+        isolation=isolation,
     )
 
 

@@ -29,6 +29,8 @@ class RunOptions:
     agent_timeout: float = 240 * 60.0  # seconds; an agent's budget.minutes can only lower it
     validation_timeout: float = 600.0
     dry_run: bool = False
+    fresh: bool = False  # --wave-fresh: earlier runs' results are never reused
+    isolation: str = "shared"  # "shared" tree, or "worktree": one git worktree and branch per agent
 
 
 @dataclass
