@@ -109,16 +109,31 @@ async function main() {
   if (!read) read = (p) => reimplemented(fs.readFileSync(p, "utf8"));
   const materialize = [];
   const withProjections = [];
+  const materializeCpu = [];
+  const projectionsCpu = [];
+  // process.cpuUsage(): user + system CPU of the whole process (GC and compiler threads included).
+  const cpuSeconds = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1e6; };
   for (let i = 0; i < runs; i += 1) {
     let t = performance.now();
+    let c = process.cpuUsage();
     read(logPath);
     materialize.push((performance.now() - t) / 1000);
+    materializeCpu.push(cpuSeconds(c));
     t = performance.now();
+    c = process.cpuUsage();
     projections(read(logPath));
     withProjections.push((performance.now() - t) / 1000);
+    projectionsCpu.push(cpuSeconds(c));
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(JSON.stringify({ label, materialize: median(materialize), projections: median(withProjections) }));
+  console.log(JSON.stringify({
+    label,
+    materialize: median(materialize),
+    projections: median(withProjections),
+    materializeCpu: median(materializeCpu),
+    projectionsCpu: median(projectionsCpu),
+    runs: { materialize, withProjections, materializeCpu, projectionsCpu },
+  }));
 }
 
 main().catch((error) => {

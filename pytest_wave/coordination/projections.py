@@ -542,7 +542,8 @@ def derive_phase(
     integration: dict[str, Any],
 ) -> str:
     """First match wins (coordination.md §6.8), over *blocking* records only (open is not blocking)."""
-    if any(r["kind"] == "blocker" and r["priority"] in ("high", "urgent") for r in state.blocking()):
+    latest = state.latest
+    if any(latest[rid]["priority"] in ("high", "urgent") for rid in state.blocking_by_kind.get("blocker")):
         return "blocked"
     if ledger["openClarifications"] or ledger["clarificationLinkedRequests"] or ledger["humanFeedback"]:
         return "clarifying"
@@ -586,22 +587,21 @@ def render_shared_summary(
     deps = dependencies or {}
     inbound = [d for d in deps.get("inbound", []) if d["blocking"]]
     outbound = [d for d in deps.get("outbound", []) if d["blocking"]]
-    blocking_ids = {**state.blocking_by_kind.get("blocker"), **state.blocking_by_kind.get("request")}
-    clarification_ids = {
-        **state.open_by_kind.get("clarification-request"),
-        **state.open_by_kind.get("human-escalation"),
-        **state.open_by_kind.get("human-feedback"),
-    }
-    blocking = state.top(blocking_ids, 8)
-    clarifications = state.top(clarification_ids, 6)
+    # Groups of different kinds share no id: walk them in place instead of copying thousands of ids
+    # into a union on every refresh.
+    blocking_ids = [state.blocking_by_kind.get("blocker"), state.blocking_by_kind.get("request")]
+    human_ids = [state.open_by_kind.get("human-escalation"), state.open_by_kind.get("human-feedback")]
+    clarification_ids = [state.open_by_kind.get("clarification-request"), *human_ids]
+    blocking = state.top_of_disjoint(blocking_ids, 8)
+    clarifications = state.top_of_disjoint(clarification_ids, 6)
     assignments = state.blocking_assignments()
-    decisions = list(reversed(state.records(list(state.by_kind.get("decision"))[-5:])))
+    decisions = state.records(islice(reversed(state.by_kind.get("decision")), 5))
     counts = {
         "requests": len(state.open_by_kind.get("request")),
         "blockers": len(state.open_by_kind.get("blocker")),
-        "blocking": len(blocking_ids),
-        "clarifications": len(clarification_ids),
-        "human": len(state.open_human()),
+        "blocking": sum(map(len, blocking_ids)),
+        "clarifications": sum(map(len, clarification_ids)),
+        "human": sum(map(len, human_ids)),
         "open": len(state.open_ids),
         "assignments": len(assignments),
         "inbound": len(inbound),

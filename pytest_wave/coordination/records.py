@@ -6,14 +6,22 @@ present, enums lower-case, lists clean. :func:`normalize` accepts such a dict as
 and membership checks; anything else (a foreign writer's partial record, upper-case enums, a
 missing field) goes through the pydantic model, which fills defaults or names the bad field. Both
 paths yield the same dict for the same input (tested), so validation is lazy, never lossy.
+
+Log lines take an even faster road: :func:`decode_canonical` decodes a line straight into a
+msgspec struct whose field types are the canonical shape (enums as literals, no unknown keys, no
+missing key), so decoding and most of the canonical check happen in one C pass, about twice as
+fast as decoding to a dict and checking it in Python. A line it declines (an extra field, an
+upper-case enum, a partial update, broken JSON) goes the dict road above, which keeps every field
+or names what is wrong.
 """
 
 from __future__ import annotations
 
 import json
 from operator import itemgetter
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from pydantic import ValidationError
 
 from pytest_wave.model.coordination import (
@@ -22,7 +30,12 @@ from pytest_wave.model.coordination import (
     RECORD_KINDS,
     RECORD_STATUSES,
     SEVERITIES,
+    Confidence,
     CoordinationRecord,
+    Priority,
+    RecordKind,
+    RecordStatus,
+    Severity,
 )
 
 try:  # orjson is 2-3x faster than json for the log's small objects; json is the fallback.
@@ -128,6 +141,93 @@ def _is_canonical(d: Rec) -> bool:
     if closure != closure.strip() or source != source.strip():
         return False
     return _clean_strs(values[19]) and _clean_strs(values[20]) and _clean_strs(values[21])
+
+
+_Text = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class _CanonicalLine(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """The canonical record as a msgspec struct: what decodes into it is canonical up to the
+    strip/dedupe checks of :func:`decode_canonical`. Field order is the model's, so the dict it
+    yields has the same key order as ``CoordinationRecord.to_json_dict()``."""
+
+    recordVersion: int
+    id: _Text
+    kind: RecordKind
+    wave: Annotated[int, msgspec.Meta(ge=0)]
+    lane: _Text
+    agentId: _Text
+    targets: list[_Text]
+    status: RecordStatus
+    priority: Priority
+    artifactRefs: list[_Text]
+    dependsOn: list[_Text]
+    closureCondition: str
+    createdAt: _Text
+    updatedAt: _Text
+    confidence: Confidence
+    summary: str
+    detail: str
+    attempt: int | None
+    source: str
+    executorId: str
+    requesterLane: str
+    ownerLane: str
+    requesterWave: int | None
+    ownerWave: int | None
+    required: bool
+    severity: Severity | None
+
+
+assert tuple(_CanonicalLine.__struct_fields__) == tuple(_FIELD_ALIASES.values())
+_decode_line = msgspec.json.Decoder(_CanonicalLine).decode
+_asdict = msgspec.structs.asdict
+_DecodeError = msgspec.DecodeError  # ValidationError is a subclass
+
+
+def _stripped_unique(values: list[str]) -> bool:
+    """Items (already non-empty strings) stripped and unique, as the model's list cleaning leaves them."""
+    if len(values) == 1:
+        item = values[0]
+        return item.strip() == item
+    return len(set(values)) == len(values) and all(item.strip() == item for item in values)
+
+
+def decode_canonical(line: bytes) -> Rec | None:
+    """The canonical dict of a log line that is canonical as written, else ``None``.
+
+    ``None`` says nothing about validity (the line may be a partial update or have an unknown
+    key): decode it with :func:`loads` and pass it to :func:`normalize`, which decides.
+    """
+    try:
+        record = _decode_line(line)
+    except _DecodeError:
+        return None
+    text = record.id
+    if text.strip() != text:
+        return None
+    text = record.lane
+    if text.strip() != text:
+        return None
+    text = record.agentId
+    if text.strip() != text:
+        return None
+    text = record.closureCondition
+    if text and text.strip() != text:
+        return None
+    text = record.source
+    if text and text.strip() != text:
+        return None
+    values = record.targets
+    if values and not _stripped_unique(values):
+        return None
+    values = record.artifactRefs
+    if values and not _stripped_unique(values):
+        return None
+    values = record.dependsOn
+    if values and not _stripped_unique(values):
+        return None
+    return _asdict(record)
 
 
 def validation_message(exc: ValidationError) -> tuple[str, str | None]:

@@ -17,10 +17,12 @@ touches only what that record changed.
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
+from pytest_wave.coordination.gcpause import gc_paused
 from pytest_wave.coordination.records import Rec, text_of
 from pytest_wave.model.coordination import (
     BLOCKING_KINDS,
@@ -156,6 +158,7 @@ class CoordinationState:
         self.touched: set[str] = set()
         self.changed_kinds: set[str] = set()
         self._ref_cache: dict[str, tuple[str, ...]] = {}
+        self._slugs: dict[str, str] = {}
         self._exact: dict[str, list[str]] = {}
         self._dirs: dict[str, list[str]] = {}
         self._component_owners: dict[str, list[str]] = {}
@@ -258,9 +261,15 @@ class CoordinationState:
             for record, set_keys in entries:
                 self.apply(record, set_keys)
             return
+        with gc_paused():
+            self._fold_cold(entries)
+
+    def _fold_cold(self, entries: Iterable[tuple[Rec, frozenset[str] | None]]) -> None:
         latest = self.latest
         first_seen = self.first_seen
         count = self.record_count
+        keep_recent = self.recent.append
+        route_step = self._route_step
         for record, set_keys in entries:
             count += 1
             rid = record["id"]
@@ -271,11 +280,10 @@ class CoordinationState:
             else:
                 merged = latest[rid] = _merge(prev, record, set_keys)
             if merged["kind"] == "request" or (prev is not None and prev["kind"] == "request"):
-                self._route_step(prev, merged)
-            self.recent.append(merged)
+                route_step(prev, merged)
+            keep_recent(merged)
         self.record_count = count
-        for merged in latest.values():
-            self._index(merged)
+        self._index_many(latest.values())
         self.changed_kinds.update(self.by_kind.data)
         self.touched.update(self._ids)
 
@@ -321,6 +329,110 @@ class CoordinationState:
                 self.impact_ids[rid] = None
         if kind == "request" and _routable(record):
             self._route(record)
+
+    def _index_many(self, records: Iterable[Rec]) -> None:
+        """:meth:`_index` for many records on empty indexes (a cold read), in one tight loop.
+
+        Same result as calling :meth:`_index` on each in order (tested): every id enters each
+        index once, so plain stores into auto-creating buckets replace the index's move-to-end
+        bookkeeping, and every lookup is bound to a local. This loop is most of a cold materialize.
+        """
+        new_bucket: Callable[[], dict[str, None]] = dict
+        by_kind: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        open_by_kind: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        blocking_by_kind: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        open_by_target: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        open_by_author: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        open_relevant: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        linked: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
+        open_ids = self.open_ids
+        blocking_ids = self.blocking_ids
+        conflict_ids = self.conflict_ids
+        interface_ids = self.interface_ids
+        impact_ids = self.impact_ids
+        ids = self._ids
+        owners_of_ref = self.owners_of_ref
+        relevant_agents = self.relevant_agents
+        ref_cache = self._ref_cache
+        route = self._route
+        open_statuses = OPEN_STATUSES
+        blocking_kinds = BLOCKING_KINDS
+        blocking_severities = BLOCKING_SEVERITIES
+        not_actionable = _NOT_ACTIONABLE
+        for record in records:
+            rid = record["id"]
+            kind = record["kind"]
+            status = record["status"]
+            by_kind[kind][rid] = None
+            targets = record["targets"]
+            refs = record["artifactRefs"]
+            if not refs:
+                relevant: tuple[str, ...] | list[str] = ()
+            elif len(refs) == 1:
+                relevant = ref_cache.get(refs[0]) or owners_of_ref(refs[0])
+            else:
+                relevant = relevant_agents(record)
+            seed = (
+                record["agentId"] == "launcher"
+                and record["source"] == "launcher"
+                and not record["dependsOn"]
+                and not record["closureCondition"]
+            )
+            if kind == "request":
+                for clarification in _linked_ids(record):
+                    linked[clarification][rid] = None
+            if status in open_statuses:
+                open_ids[rid] = None
+                open_by_kind[kind][rid] = None
+                open_by_author[record["agentId"]][rid] = None
+                for target in targets:
+                    open_by_target[target[6:] if target[:6] == "agent:" else target][rid] = None
+                for agent in relevant:
+                    open_relevant[agent][rid] = None
+                if kind in blocking_kinds:
+                    severity = record.get("severity")
+                    if not severity:
+                        if kind == "request" and seed:
+                            severity = "advisory"
+                        else:
+                            severity = "soft" if record["priority"] == "low" else "hard"
+                    if severity in blocking_severities:
+                        blocking_ids[rid] = None
+                        blocking_by_kind[kind][rid] = None
+                elif kind == "claim":
+                    text = f"{record['summary']} {record['detail']}".lower()
+                    if "conflict" in text or "contradict" in text:
+                        conflict_ids[rid] = None
+            if kind not in not_actionable and status != "cancelled" and status != "superseded" and not seed:
+                haystack = f"{record['summary']} {record['detail']} {' '.join(refs)}".lower()
+                if (
+                    "api" in haystack
+                    or "schema" in haystack
+                    or "contract" in haystack
+                    or "interface" in haystack
+                    or "migration" in haystack
+                    or "signature" in haystack
+                ):
+                    interface_ids[rid] = None
+                if targets or len(relevant) >= 2:
+                    owners = set(relevant)
+                    for target in targets:
+                        if target[:6] == "agent:":
+                            owners.add(target[6:])
+                        elif target in ids:
+                            owners.add(target)
+                    if len(owners) >= 2:
+                        impact_ids[rid] = None
+            if kind == "request" and targets and not seed:
+                route(record)
+        # The indexes were empty (a cold read): hand over the built buckets as plain dicts.
+        self.by_kind.data = dict(by_kind)
+        self.open_by_kind.data = dict(open_by_kind)
+        self.blocking_by_kind.data = dict(blocking_by_kind)
+        self.open_by_target.data = dict(open_by_target)
+        self.open_by_author.data = dict(open_by_author)
+        self.open_relevant.data = dict(open_relevant)
+        self.linked_requests.data = dict(linked)
 
     def _unindex(self, record: Rec) -> None:
         rid = record["id"]
@@ -391,7 +503,11 @@ class CoordinationState:
             if reason == "least-busy-capability":
                 agent = self._assignee.get((rid, target))
                 detail = f"{agent} had the fewest open assignments among {capability} agents when it arrived"
-            items.append(_assignment(record, target, agent, reason, detail, target_type, capability, blocking))
+            slug = self._slugs.get(target)
+            if slug is None:
+                # Cached per state: a wave has few distinct targets, and a cold read slugs every request's.
+                slug = self._slugs[target] = _slug(target)
+            items.append(_assignment(record, target, slug, agent, reason, detail, target_type, capability, blocking))
         self.assignments[rid] = items
         if blocking:
             self.blocking_requests[rid] = None
@@ -515,9 +631,16 @@ class CoordinationState:
         Walks newest to oldest and stops once ``limit`` urgent records are found, so the common
         case costs O(limit), not a sort of every open record.
         """
+        return self._top_walk(reversed(ids), limit)
+
+    def top_of_disjoint(self, groups: list[dict[str, None]], limit: int) -> list[Rec]:
+        """``top({**groups[0], **groups[1], ...})`` for groups that share no id, without building the union."""
+        return self._top_walk(chain.from_iterable(reversed(group) for group in reversed(groups)), limit)
+
+    def _top_walk(self, newest_first: Iterator[str], limit: int) -> list[Rec]:
         buckets: list[list[Rec]] = [[], [], [], []]
         latest = self.latest
-        for rid in reversed(ids):
+        for rid in newest_first:
             record = latest.get(rid)
             if record is None:
                 continue
@@ -543,6 +666,8 @@ def _routable(record: Rec) -> bool:
 def _merge(prev: Rec, record: Rec, set_keys: frozenset[str] | None) -> Rec:
     """A new version over the previous one: the first ``createdAt`` is kept."""
     if set_keys is None:
+        if record["createdAt"] == prev["createdAt"]:
+            return record  # the usual update: nothing to merge (records are never mutated)
         merged = dict(record)
     else:
         merged = dict(prev)
@@ -556,6 +681,7 @@ def _merge(prev: Rec, record: Rec, set_keys: frozenset[str] | None) -> Rec:
 def _assignment(
     record: Rec,
     target: str,
+    slug: str,
     assignee: str | None,
     reason: str,
     detail: str,
@@ -565,7 +691,7 @@ def _assignment(
 ) -> dict[str, Any]:
     rid = record["id"]
     return {
-        "id": f"assignment:{rid}:{_slug(target)}",
+        "id": f"assignment:{rid}:{slug}",
         "requestId": rid,
         "recordId": rid,
         "sourceKind": record["kind"],
