@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +78,19 @@ def load_spec(root: Path, lane: LaneConfig, number: int) -> DraftSpec | None:
     except FileNotFoundError:
         return None
     try:
-        return DraftSpec.model_validate_json(text)
+        spec = DraftSpec.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise WaveError(
-            f"invalid draft spec: {where}: {first['msg']}", path=rel, fix="fix the JSON or re-draft"
-        ) from None
+        raise WaveError(f"invalid draft spec: {spec_error(exc)}", path=rel, fix="fix the JSON or re-draft") from None
+    if spec.wave != number:
+        raise WaveError(f'the spec says "wave": {spec.wave}, not {number}', path=rel, fix=f'set "wave": {number}')
+    return spec
+
+
+def spec_error(exc: ValidationError) -> str:
+    """The first problem of a draft spec that does not validate, as ``where: what``."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"
 
 
 # --------------------------------------------------------------------------- answers
@@ -257,7 +263,8 @@ def ask_spec(repo: Repo, prompter: Prompter, options: DraftOptions, profile: Pro
                 profiles,
                 profile_default if profile_default in profiles else profiles[0],
             )
-        owned = ask.items(f"Agent {agent_id} owned paths", list(defaults.owned_paths), options.owned_paths)
+        owned_default = _owned_default(lane, n, defaults.owned_paths, agent_id, index, worker_count)
+        owned = ask.items(f"Agent {agent_id} owned paths", owned_default, options.owned_paths)
         comps = ask.items(f"Agent {agent_id} component ids", promoted)
         caps = ask.items(f"Agent {agent_id} capabilities", [] if role == "implementation" else [role])
         context_default = _base_context(lane) + [
@@ -323,6 +330,19 @@ def ask_spec(repo: Repo, prompter: Prompter, options: DraftOptions, profile: Pro
         components_catalog=catalog,
         agents=[*closure_agents(lane, n, profiles), *workers],
     )
+
+
+def _owned_default(
+    lane: LaneConfig, n: int, paths: tuple[str, ...], agent_id: str, index: int, count: int
+) -> list[str]:
+    """The template's paths for a lone worker. With several, defaults must not overlap (lint refuses two
+    owners of a path): the first worker keeps the files, and each directory becomes ``<dir><agent>/``."""
+    if count == 1:
+        return list(paths)
+    own = [f"{p}{agent_id.lower()}/" for p in paths if p.endswith("/")]
+    if index == 0:
+        own = [p for p in paths if not p.endswith("/")] + own
+    return own or [f"{lane.waves_dir}/work/wave-{n}/{agent_id.lower()}/"]
 
 
 def _matrix_target(existing: dict[str, Any] | None, wave: int) -> str | None:
@@ -399,7 +419,8 @@ def agent_prompt(agent: SpecAgent, envs: dict[str, ProfileDeployEnvironment]) ->
     return render("agent-prompt.txt.j2", agent=agent, notes=notes).strip("\n")
 
 
-def spec_to_wave(spec: DraftSpec, path: str) -> Wave:
+def spec_to_wave(spec: DraftSpec, path: str, *, heading: str | None = None, notes: Sequence[FreeSection] = ()) -> Wave:
+    """The wave a spec renders to; ``heading`` and ``notes`` (free sections) are for ad-hoc plans."""
     envs = {env.id: env for env in spec.deploy_environments}
     agents: list[Agent] = []
     for a in spec.agents:
@@ -411,8 +432,9 @@ def spec_to_wave(spec: DraftSpec, path: str) -> Wave:
             Agent(
                 id=a.agent_id,
                 title=a.title,
-                slug=slugify(f"{spec.wave}-{a.agent_id}"),
+                slug=slugify(f"{spec.wave if spec.wave is not None else 'adhoc'}-{a.agent_id}"),
                 role_prompts=[PathEntry(path=p) for p in a.role_prompt_paths],
+                deliverables=[PathEntry(path=p) for p in a.deliverables],
                 executor=executor,
                 context7=Context7Settings(bundle=a.context7.bundle, query=a.context7.query),
                 skills=a.skills,
@@ -429,7 +451,10 @@ def spec_to_wave(spec: DraftSpec, path: str) -> Wave:
                 prompt=agent_prompt(a, envs),
             )
         )
-    extra = [FreeSection(heading="Project profile", body=render("project-profile-section.md.j2", spec=spec).strip())]
+    extra = [*notes]
+    extra.append(
+        FreeSection(heading="Project profile", body=render("project-profile-section.md.j2", spec=spec).strip())
+    )
     if spec.sequencing_note:
         extra.append(FreeSection(heading="Sequencing note", body=spec.sequencing_note))
     if spec.reference_rule:
@@ -437,7 +462,7 @@ def spec_to_wave(spec: DraftSpec, path: str) -> Wave:
     return Wave(
         path=path,
         number=spec.wave,
-        heading=f"Wave {spec.wave} - {spec.title}",
+        heading=heading or f"Wave {spec.wave} - {spec.title}",
         commit_message=spec.commit_message,
         component_promotions=[
             ComponentPromotion(component_id=p.component_id, target_level=p.target_level)
@@ -519,6 +544,7 @@ def wave_to_spec_facts(wave: Wave) -> dict[str, Any]:
                 required_context=[c[5:].rstrip(".") if c.startswith("Read ") else c for c in f.get("context", [])],
                 earlier_wave_outputs=f.get("earlier", []),
                 owned_paths=a.owned,
+                deliverables=a.deliverable_paths,
                 requirements=f.get("requirements", []),
                 validation_command=next((v.command for v in a.validation), None),
                 output_summary=" ".join(f.get("output", [])),
@@ -550,7 +576,7 @@ def upsert_matrix(matrix: dict[str, Any], spec: DraftSpec) -> dict[str, Any]:
     components: dict[str, Any] = data.setdefault("components", {})
     # The spec is canonical for its wave: promotions of this wave that it no longer lists go away.
     for entry in components.values():
-        if isinstance(entry, dict) and isinstance(entry.get("promotions"), list):
+        if spec.wave is not None and isinstance(entry, dict) and isinstance(entry.get("promotions"), list):
             entry["promotions"] = [
                 p for p in entry["promotions"] if not (isinstance(p, dict) and p.get("wave") == spec.wave)
             ]
@@ -560,6 +586,8 @@ def upsert_matrix(matrix: dict[str, Any], spec: DraftSpec) -> dict[str, Any]:
         entry["canonicalDocs"] = c.canonical_docs
         entry["proofSurfaces"] = c.proof_surfaces
         entry.setdefault("currentLevel", c.current_level)
+        if spec.wave is None:
+            continue  # an ad-hoc plan has no wave number to record a promotion under
         promotions = [
             p for p in entry.get("promotions") or [] if not (isinstance(p, dict) and p.get("wave") == spec.wave)
         ]
@@ -600,15 +628,34 @@ def check_findings(wave: Wave, repo: Repo, lane: LaneConfig, matrix: ComponentMa
     return [f for f in run_rules(ctx, _BUILTIN) if f.is_error]
 
 
-def build_draft(repo: Repo, spec: DraftSpec, matrix: dict[str, Any] | None, *, write_matrix: bool = True) -> Draft:
-    """Render ``spec``, parse the markdown back, compare, validate; raise a :class:`WaveError` on any problem."""
+@dataclass
+class CheckedSpec:
+    markdown: str
+    wave: Wave
+    matrix: dict[str, Any] | None  # the matrix with the spec applied (None: no matrix was given)
+
+
+def check_spec(
+    repo: Repo,
+    spec: DraftSpec,
+    matrix: dict[str, Any] | None,
+    rel: str,
+    *,
+    heading: str | None = None,
+    notes: Sequence[FreeSection] = (),
+    what: str = "draft",
+) -> CheckedSpec:
+    """Render ``spec`` to ``rel``, parse the markdown back, compare, validate (as if the updated matrix
+    were on disk); raise a :class:`WaveError` on any problem. ``wave draft``, ``wave update`` and ad-hoc
+    plans (template or planner runtime) all go through here."""
     lane = repo.lane(spec.lane)
-    rel = wave_file(lane, spec.wave)
-    markdown = render_wave(spec_to_wave(spec, rel))
+    markdown = render_wave(spec_to_wave(spec, rel, heading=heading, notes=notes))
     try:
-        parsed = parse_wave_text(markdown, path=rel, file_name=f"wave-{spec.wave}.md")
+        parsed = parse_wave_text(markdown, path=rel, file_name=os.path.basename(rel))
     except WaveParseError as exc:
         raise WaveError(f"the rendered wave does not parse: {exc.message}", path=rel, line=exc.line) from None
+    if parsed.number != spec.wave:
+        raise WaveError(f"the rendered wave carries wave number {parsed.number}, not {spec.wave}", path=rel)
     expected = spec.wave_facts()
     got = wave_to_spec_facts(parsed)
     if got != expected:
@@ -625,15 +672,30 @@ def build_draft(repo: Repo, spec: DraftSpec, matrix: dict[str, Any] | None, *, w
         first = findings[0]
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         raise WaveError(
-            f"draft rejected, nothing written: {first.message}{more}", path=rel, line=first.line, fix=first.fix
+            f"{what} rejected, nothing written: {first.message}{more}", path=rel, line=first.line, fix=first.fix
         )
-    files = {repo.root / spec_file(lane, spec.wave): spec.dump(), repo.root / rel: markdown}
-    if updated is not None and write_matrix:
-        files[repo.root / lane.component_matrix_json_path] = json.dumps(updated, indent=2) + "\n"
-        files[repo.root / lane.component_matrix_doc_path] = render_matrix_markdown(
-            updated, lane.component_matrix_json_path
-        )
-    return Draft(spec=spec, markdown=markdown, wave=parsed, matrix=updated or {}, files=files)
+    return CheckedSpec(markdown=markdown, wave=parsed, matrix=updated)
+
+
+def matrix_files(repo: Repo, lane: LaneConfig, matrix: dict[str, Any]) -> dict[Path, str]:
+    """The component matrix JSON and its (fully re-rendered) markdown."""
+    return {
+        repo.root / lane.component_matrix_json_path: json.dumps(matrix, indent=2) + "\n",
+        repo.root / lane.component_matrix_doc_path: render_matrix_markdown(matrix, lane.component_matrix_json_path),
+    }
+
+
+def build_draft(repo: Repo, spec: DraftSpec, matrix: dict[str, Any] | None, *, write_matrix: bool = True) -> Draft:
+    """Render ``spec``, parse the markdown back, compare, validate; raise a :class:`WaveError` on any problem."""
+    if spec.wave is None:
+        raise WaveError("a draft spec needs a wave number", fix='set "wave" to the wave number')
+    lane = repo.lane(spec.lane)
+    rel = wave_file(lane, spec.wave)
+    checked = check_spec(repo, spec, matrix, rel)
+    files = {repo.root / spec_file(lane, spec.wave): spec.dump(), repo.root / rel: checked.markdown}
+    if checked.matrix is not None and write_matrix:
+        files.update(matrix_files(repo, lane, checked.matrix))
+    return Draft(spec=spec, markdown=checked.markdown, wave=checked.wave, matrix=checked.matrix or {}, files=files)
 
 
 def run_draft(repo: Repo, prompter: Prompter, options: DraftOptions) -> Draft:

@@ -3,7 +3,8 @@
 - ``.wave/project-profile.json``: :class:`ProjectProfile`
 - ``<wavesDir>/specs/wave-<n>.json``: :class:`DraftSpec` (canonical; the wave markdown is rendered from it)
 - ``<wavesDir>/specs/replan-<n>.json``: :class:`ReplanRecord`
-- ``.wave/adhoc/runs/<run-id>/run.json``: :class:`AdhocRun`
+- ``.wave/adhoc/runs/<run-id>/run.json``: :class:`AdhocRun`; ``spec.json`` next to it: :class:`DraftSpec`
+  with ``wave: null``
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ class SpecAgent(_Model):
     required_context: list[str] = Field(default_factory=list, alias="requiredContext")
     earlier_wave_outputs: list[str] = Field(default_factory=list, alias="earlierWaveOutputs")
     owned_paths: list[str] = Field(default_factory=list, alias="ownedPaths")
+    # Files the agent must leave behind (``### Deliverables``); ``wave draft`` leaves it empty, ad-hoc
+    # plans list each agent's report here so the gate checks it exists.
+    deliverables: list[str] = Field(default_factory=list)
     requirements: list[str] = Field(default_factory=list)
     validation_command: str | None = Field(None, alias="validationCommand")
     output_summary: str = Field("", alias="outputSummary")
@@ -165,7 +169,7 @@ class DraftSpec(_Model):
     project_profile: SpecProjectProfile = Field(alias="projectProfile")
     template: Template
     lane: str
-    wave: int = Field(ge=0)
+    wave: int | None = Field(ge=0)  # None: an ad-hoc plan (never a numbered wave)
     title: str
     commit_message: str = Field(alias="commitMessage")
     oversight_mode: OversightMode = Field(alias="oversightMode")
@@ -230,6 +234,8 @@ class AdhocRun(_Model):
     lane: str
     requests: list[str]
     planner: Literal["template", "runtime"] = "template"
+    planner_runtime: str | None = Field(None, alias="plannerRuntime")
+    planner_note: str | None = Field(None, alias="plannerNote")
     wave_path: str = Field(alias="wavePath")
     status: Literal["planned", "running", "closed", "failed"] = "planned"
     reason: str | None = None

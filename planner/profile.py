@@ -40,7 +40,10 @@ def load_profile(root: Path) -> ProjectProfile | None:
         else:
             detail = f"not valid JSON ({exc})"
         raise WaveError(
-            f"corrupt project profile: {detail}", path=PROFILE_PATH, fix="fix the file or re-run 'wave project setup'"
+            f"corrupt project profile: {detail}",
+            path=PROFILE_PATH,
+            # Never overwritten silently: it may hold hand edits worth keeping.
+            fix="fix the file, or delete it and run 'wave project setup' again",
         ) from None
 
 

@@ -9,11 +9,16 @@ ends the run's outcome is copied next to its wave under ``.wave/adhoc/runs/<run-
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_wave.errors import WaveError
+
+if TYPE_CHECKING:
+    from pytest_wave.executors.base import Executor
 
 WORKER_KEY = "wave_adhoc_path"
 
@@ -31,18 +36,39 @@ def prepare(config: pytest.Config) -> None:
         return
     from planner.adhoc import plan_adhoc
     from planner.common import Repo
+    from pytest_wave.commands.adhoc import planner_line
 
     try:
         repo = Repo.find(Path(config.rootpath))
-        record = plan_adhoc(repo, config.getoption("wave_lane"), requests)
+        record = plan_adhoc(
+            repo,
+            config.getoption("wave_lane"),
+            requests,
+            # A dry run starts nothing, the planner included; the template plans it.
+            use_runtime=not config.getoption("wave_dry_run", False),
+            lookup=_executor_lookup(config),
+        )
     except WaveError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     path = str(repo.root / record.wave_path)
     _use(config, path)
-    recorder = AdhocRecorder(repo.root, record.run_id, path)
+    recorder = AdhocRecorder(repo.root, record.run_id, path, planner_line(record))
     config.pluginmanager.register(recorder, "wave-adhoc")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistAdhoc(path), "wave-adhoc-xdist")
+
+
+def _executor_lookup(config: pytest.Config) -> Callable[[str], Executor | None]:
+    """Executors as the session sees them (plugins first), the built-ins when the hook is not there yet."""
+    from pytest_wave.executors.registry import builtin_executor
+
+    hook = getattr(config.pluginmanager.hook, "pytest_wave_executor_for", None)
+
+    def lookup(executor_id: str) -> Executor | None:
+        found: Executor | None = hook(executor_id=executor_id) if hook is not None else None
+        return found or builtin_executor(executor_id)
+
+    return lookup
 
 
 def _use(config: pytest.Config, path: str) -> None:
@@ -61,13 +87,15 @@ class _XdistAdhoc:
 
 
 class AdhocRecorder:
-    def __init__(self, root: Path, run_id: str, wave_path: str) -> None:
+    def __init__(self, root: Path, run_id: str, wave_path: str, planner: str) -> None:
         self.root = root
         self.run_id = run_id
         self.wave_path = wave_path
+        self.planner = planner
 
     def pytest_report_header(self) -> str:
-        return f"wave ad-hoc run: {self.run_id} ({os.path.relpath(self.wave_path, self.root)})"
+        rel = os.path.relpath(self.wave_path, self.root)
+        return f"wave ad-hoc run: {self.run_id} ({rel}), {self.planner}"
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -6,7 +6,10 @@
 - :func:`prefetch` fetches the docs through a :class:`DocsClient` (the real one speaks Context7's HTTP
   API), caching them under ``<state dir>/context7-cache/`` for 24 hours. It never raises: with no API
   key, no network or an error it returns a result whose ``mode`` says why nothing is attached, and the
-  prompt carries one note saying so.
+  prompt stays exactly as it would be without Context7. An unreachable API is remembered for
+  :data:`UNREACHABLE_SECONDS`, so the other agents of the run do not each wait on the network again.
+- :func:`record_notice` notes such a miss (one JSON line per agent in the cache folder); the controller
+  prints them once, as one line, at the end of the session (:func:`notice_line`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ API_BASE_ENV = "CONTEXT7_API_BASE"  # lets tests (and mirrors) point the client 
 CACHE_SECONDS = 24 * 3600
 PROMPT_BUDGET = 12_000
 TRUNCATED = "[Context7 output truncated to fit prompt budget]"
+UNREACHABLE_SECONDS = 300
+UNREACHABLE_FILE = "unreachable.json"
+NOTICE_FILE = "notices.jsonl"
+MISSED: frozenset[str] = frozenset({"missing-key", "unavailable", "error", "empty"})
 
 Mode = Literal["none", "disabled", "unavailable", "missing-key", "cached", "fetched", "empty", "error"]
 
@@ -188,6 +195,10 @@ class Context7Unavailable(Exception):
     """The API could not be reached or answered badly (the run goes on without docs)."""
 
 
+class Context7Unreachable(Context7Unavailable):
+    """No connection at all (no network, DNS, refused): worth remembering for the rest of the run."""
+
+
 class HttpDocsClient:
     """Context7's HTTP API: ``libs/search`` to resolve a name, ``context`` to fetch text."""
 
@@ -216,7 +227,7 @@ class HttpDocsClient:
                     continue
                 raise Context7Unavailable(f"HTTP {exc.code} from {path}") from None
             except (urllib.error.URLError, OSError) as exc:
-                raise Context7Unavailable(f"cannot reach {self.base}: {getattr(exc, 'reason', exc)}") from None
+                raise Context7Unreachable(f"cannot reach {self.base}: {getattr(exc, 'reason', exc)}") from None
         raise Context7Unavailable(f"{path} kept answering 'try again later'")
 
     def resolve_library(self, name: str, query: str) -> str | None:
@@ -239,13 +250,12 @@ class Prefetch(_Model):
     cache_path: str | None = Field(None, alias="cachePath")
 
     def prompt_block(self) -> str:
-        """What the prompt gets: the docs, or one note saying why none are attached (empty for ``none``)."""
-        if self.mode in ("none", "disabled"):
-            return ""
-        if self.text:
-            return self.text
-        detail = f": {self.detail}" if self.detail else ""
-        return f"Context7 docs not attached (bundle {self.bundle_id}: {self.mode}{detail})."
+        """What the prompt gets: the docs, else nothing (the run says once why, see :func:`notice_line`)."""
+        return self.text if self.mode in ("cached", "fetched") else ""
+
+    @property
+    def why(self) -> str:
+        return f"{self.mode}: {self.detail}" if self.detail else self.mode
 
 
 def prefetch(
@@ -284,6 +294,9 @@ def prefetch(
         if not key:
             return Prefetch(mode="missing-key", bundle_id=bundle, detail=f"{API_KEY_ENV} is not set")
         client = HttpDocsClient(key)
+    remembered = _remembered_failure(cache_dir)
+    if remembered is not None:
+        return Prefetch(mode="error", bundle_id=bundle, detail=remembered)
     query = selection.query or ""
     parts: list[str] = []
     try:
@@ -295,6 +308,9 @@ def prefetch(
             text = client.fetch(library_id, focus).strip()
             if text:
                 parts.append(f"### {lib.label}\n- Library ID: {library_id}\n- Query: {focus}\n\n{text}")
+    except Context7Unreachable as exc:
+        _remember_failure(cache_dir, str(exc))
+        return Prefetch(mode="error", bundle_id=bundle, detail=str(exc))
     except (Context7Unavailable, ValueError, OSError) as exc:
         return Prefetch(mode="error", bundle_id=bundle, detail=str(exc))
     if not parts:
@@ -308,3 +324,74 @@ def prefetch(
     except OSError:
         pass  # the cache is a convenience; the docs still reach this prompt
     return Prefetch(mode="fetched", bundle_id=bundle, text=block, cache_path=str(cache))
+
+
+# --------------------------------------------------------------------------- offline memory and notices
+
+
+def _remembered_failure(cache_dir: Path) -> str | None:
+    """The last "cannot reach the API" if it is recent: the rest of the run skips the network."""
+    path = cache_dir / UNREACHABLE_FILE
+    try:
+        if time.time() - path.stat().st_mtime >= UNREACHABLE_SECONDS:
+            return None
+        detail = str(json.loads(path.read_text(encoding="utf-8")).get("detail", ""))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return f"{detail} (remembered; retried after {UNREACHABLE_SECONDS // 60} minutes)"
+
+
+def _remember_failure(cache_dir: Path, detail: str) -> None:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        (cache_dir / UNREACHABLE_FILE).write_text(json.dumps({"detail": detail}), encoding="utf-8")
+    except OSError:
+        pass  # only an optimisation
+
+
+class Notice(_Model):
+    at: float
+    agent: str
+    bundle: str
+    why: str
+
+
+def record_notice(cache_dir: Path, agent_id: str, result: Prefetch) -> None:
+    """Note that ``agent_id`` ran without the docs it selected (one appended line; never raises)."""
+    if result.mode not in MISSED:
+        return
+    line = Notice(at=time.time(), agent=agent_id, bundle=result.bundle_id, why=result.why).model_dump_json()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        # One short O_APPEND write per line: agents on several xdist workers do not interleave.
+        with (cache_dir / NOTICE_FILE).open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError:
+        pass
+
+
+def notices_since(cache_dir: Path, since: float) -> list[Notice]:
+    try:
+        lines = (cache_dir / NOTICE_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found: list[Notice] = []
+    for line in lines:
+        try:
+            notice = Notice.model_validate_json(line)
+        except ValidationError:
+            continue
+        if notice.at >= since:
+            found.append(notice)
+    return found
+
+
+def notice_line(notices: list[Notice]) -> str | None:
+    """One line for the whole run: which agents ran without their Context7 docs, and why."""
+    if not notices:
+        return None
+    reasons = list(dict.fromkeys(f"bundle {n.bundle}: {n.why}" for n in notices))
+    agents = ", ".join(dict.fromkeys(n.agent for n in notices))
+    return (
+        f"Context7 docs not attached for {agents} ({'; '.join(reasons)}); the agents ran with their prompts unchanged"
+    )

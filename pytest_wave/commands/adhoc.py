@@ -7,8 +7,12 @@ file with pytest).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planner.models import AdhocRun
 
 
 def register(subparsers: Any) -> None:
@@ -17,6 +21,13 @@ def register(subparsers: Any) -> None:
     plan = verbs.add_parser("plan", help="plan an ad-hoc wave without running it")
     plan.add_argument("--task", action="append", required=True, help="the request (repeatable)")
     plan.add_argument("--lane", default=None)
+    plan.add_argument("--run-id", default=None, help="the run's id (default: a timestamp plus a random suffix)")
+    plan.add_argument(
+        "--planner",
+        choices=("auto", "template"),
+        default="auto",
+        help="auto: the planner runtime (executors.profiles.planner) when available, else the template",
+    )
     plan.add_argument("--repo-root", type=Path, default=None)
     plan.set_defaults(handler=_plan)
     listing = verbs.add_parser("list", help="every ad-hoc run, oldest first")
@@ -35,9 +46,16 @@ def _plan(args: argparse.Namespace) -> int:
     from planner.common import Repo
 
     repo = Repo.find(args.repo_root)
-    record = plan_adhoc(repo, args.lane, args.task)
+    record = plan_adhoc(repo, args.lane, args.task, args.run_id, use_runtime=args.planner == "auto")
     print(f"{record.run_id}\t{record.wave_path}")
+    print(f"wave ad-hoc run {record.run_id}: {planner_line(record)}", file=sys.stderr)
     return 0
+
+
+def planner_line(record: AdhocRun) -> str:
+    """Which planner planned the run, and why (printed once per plan)."""
+    who = f"the {record.planner_runtime} planner runtime" if record.planner == "runtime" else "the template"
+    return f"planned by {who}" + (f": {record.planner_note}" if record.planner == "template" else "")
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ Why it looks like this (``spec/executors.md``, "Real agent CLIs", findings 4, 5 
   reads (``{"Stop": [{"matcher": "", "hooks": [{"type": "command", "command": "..."}]}]}``); the flat
   shape is silently ignored by Claude.
 * ``--output-format stream-json`` requires ``--verbose`` in ``-p`` mode.
+* Resolved skill bundles are appended to the system prompt file (they are in the task prompt too).
+  No ``--add-dir`` for them: it would also let the agent edit the bundles, and their text is all there.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pytest_wave.executors.common import (
     read_json_object,
     repo_path,
     runtime_settings,
+    skills_of,
     turn_limit,
 )
 from pytest_wave.executors.usage import claude_usage, read_log
@@ -138,6 +141,7 @@ class ClaudeExecutor:
             argv += ["--allowedTools", *claude.allowed_tools]
         if claude.disallowed_tools:
             argv += ["--disallowedTools", *claude.disallowed_tools]
+        skills = skills_of(request)
         return LaunchSpec(
             executor_id=self.id,
             argv=argv,
@@ -146,7 +150,10 @@ class ClaudeExecutor:
             stdin_path=request.prompt_path,
             overlay_files={
                 SETTINGS_FILE: dumps(self.settings_document(request)),
-                SYSTEM_PROMPT_FILE: harness_text("claude", request) + "\n",
+                # Skill text goes into the system prompt too (spec: Claude sees it twice).
+                SYSTEM_PROMPT_FILE: harness_text("claude", request)
+                + (f"\n\n{skills.prompt_text.strip()}" if skills is not None else "")
+                + "\n",
             },
         )
 

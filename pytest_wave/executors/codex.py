@@ -1,7 +1,8 @@
 """OpenAI Codex (``codex exec``), as measured with codex-cli 0.169.0.
 
 Launch: ``codex --ask-for-approval never exec [--image P]... --skip-git-repo-check --sandbox S
---cd <repo> [--model M] [--profile P] [-c k=v]... [--add-dir D]... [--json] [--ephemeral] -`` with
+--cd <repo> [--model M] [--profile P] [-c developer_instructions=<skills>] [-c k=v]... [--add-dir D]...
+[--json] [--ephemeral] -`` with
 the task prompt on stdin (``-``).
 
 Why it looks like this (``spec/executors.md``, "Real agent CLIs", findings 1-3):
@@ -17,23 +18,29 @@ Why it looks like this (``spec/executors.md``, "Real agent CLIs", findings 1-3):
   ``workspace-write`` a missing one makes every sandboxed command fail at bind-mount time.
 * ``--image`` takes several values, so it comes right after ``exec`` where a flag ends the list.
 * ``codex --json`` output is JSONL; :func:`~pytest_wave.engine.markers.scan_log` unwraps it.
+* Resolved skill bundles reach codex as ``-c developer_instructions="<skill text>"`` (a developer
+  message, verified against 0.169.0), besides the task prompt. The Node.js tool passed each bundle dir
+  as ``--add-dir`` instead; under codex's sandbox that only adds *write* access (everything is readable
+  already), so we do not.
 * Provider settings (a custom ``base_url``, retries) come from ``$CODEX_HOME/config.toml`` or the
   lane's ``codex.config`` ``-c`` entries; we do not replace ``CODEX_HOME``, so the user's login works.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pytest_wave.engine.markers import scan_log
 from pytest_wave.executors.base import LaunchRequest, LaunchSpec
-from pytest_wave.executors.common import notes_file, repo_path, runtime_settings
+from pytest_wave.executors.common import notes_file, repo_path, runtime_settings, skills_of
 from pytest_wave.executors.usage import codex_usage, read_log
 from pytest_wave.model.config import LaneConfig
 from pytest_wave.model.markers import MarkerScan
 from pytest_wave.model.result import Usage
 
 WEB_SEARCH = 'web_search="live"'
+SKILLS_KEY = "developer_instructions"
 
 
 class CodexExecutor:
@@ -55,6 +62,9 @@ class CodexExecutor:
             argv += ["--model", request.model]
         if codex.profile_name:
             argv += ["--profile", codex.profile_name]
+        skills = skills_of(request)
+        if skills is not None:  # before the lane's -c entries, so an explicit setting of the key wins
+            argv += ["-c", f"{SKILLS_KEY}={json.dumps(skills.prompt_text)}"]
         for entry in codex.config:
             argv += ["-c", entry]
         if codex.search:

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -25,6 +25,9 @@ from pytest_wave.errors import WaveError
 from pytest_wave.executors.base import LaunchRequest
 from pytest_wave.model.config import ExecutorProfile
 from pytest_wave.model.executor import ClaudeSettings, CodexSettings, ExecutorSpec, OpenCodeSettings
+
+if TYPE_CHECKING:
+    from pytest_wave.skills import ResolvedSkills
 
 Runtime = Literal["codex", "claude", "opencode"]
 _S = TypeVar("_S", bound=BaseModel)
@@ -45,6 +48,13 @@ class AgentLaunchRequest(LaunchRequest):
     profile: ExecutorProfile | None = None
     budget_turns: int | None = None
     budget_minutes: int | None = None
+    skills: ResolvedSkills | None = None  # projected into system prompts, add-dirs, instruction files
+
+
+def skills_of(request: LaunchRequest) -> ResolvedSkills | None:
+    """The request's resolved skill bundles, when it carries any."""
+    skills = request.skills if isinstance(request, AgentLaunchRequest) else None
+    return skills if skills is not None and skills.bundles else None
 
 
 def layers(request: LaunchRequest) -> tuple[ExecutorSpec | None, ExecutorProfile | None, int | None]:

@@ -37,6 +37,7 @@ from pytest_wave.executors.common import (
     notes_file,
     repo_path,
     runtime_settings,
+    skills_of,
     slug_name,
     turn_limit,
 )
@@ -47,6 +48,7 @@ from pytest_wave.model.result import Usage
 
 CONFIG_FILE = "opencode.json"
 PROMPT_FILE = "opencode-agent-prompt.txt"
+SKILLS_FILE = "opencode-skills.txt"
 SCHEMA = "https://opencode.ai/config.json"
 DEFAULT_PERMISSION: dict[str, Any] = {
     "edit": "allow",
@@ -102,6 +104,8 @@ class OpenCodeExecutor:
         listed = base.get("instructions")
         configured = [str(item) for item in listed] if isinstance(listed, list) else []
         paths, texts = split_instructions(request, [*configured, *opencode.instructions])
+        if skills_of(request) is not None:  # an instructions *file* (the overlay's opencode-skills.txt)
+            paths.append(str((request.overlay_dir / SKILLS_FILE).resolve()))
         name = agent_name(opencode.agent, task.agent_id)
         agent: dict[str, Any] = {
             "description": f"Wave agent {task.agent_id}: {task.title}",
@@ -145,6 +149,8 @@ class OpenCodeExecutor:
                 argv.append(f"--file={repo_path(request, path)}")
             else:
                 notes.append(f"opencode.files: {path} does not exist yet; not attached")
+        skills = skills_of(request)
+        skill_file = {SKILLS_FILE: skills.prompt_text} if skills is not None else {}
         env = {
             "OPENCODE_CONFIG": str((request.overlay_dir / CONFIG_FILE).resolve()),
             "PWD": str(request.repo_root),
@@ -157,7 +163,7 @@ class OpenCodeExecutor:
             cwd=request.repo_root,
             env=env,
             stdin_path=request.prompt_path,
-            overlay_files={CONFIG_FILE: dumps(document), PROMPT_FILE: prompt, **notes_file(notes)},
+            overlay_files={CONFIG_FILE: dumps(document), PROMPT_FILE: prompt, **skill_file, **notes_file(notes)},
         )
 
     def scan_output(self, log_path: Path) -> MarkerScan:

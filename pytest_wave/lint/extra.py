@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pytest_wave.engine.resolve import declared_fallbacks
 from pytest_wave.lint.base import lint_rule
 from pytest_wave.lint.context import LintContext
+from pytest_wave.lint.skills import skill_bundles
 from pytest_wave.lint.validation import required_steward_paths
 from pytest_wave.model.findings import Finding
 from pytest_wave.model.wave import Agent, PathEntry
@@ -140,23 +141,6 @@ def validation_commands(ctx: LintContext) -> Iterator[Finding]:
             )
 
 
-@lint_rule("known-skills", ids=("unknown-skill",))
-def known_skills(ctx: LintContext) -> Iterator[Finding]:
-    """Every ``### Skills`` id names a bundle in the lane's skills dir or pytest-wave's own ``skills/``."""
-    skills_dir = ctx.lane.skills.dir
-    for agent in ctx.wave.agents:
-        for skill in agent.skills:
-            if not ctx.skill_known(skill):
-                yield ctx.finding(
-                    "unknown-skill",
-                    f'Agent {agent.id} uses skill "{skill}", which is not a bundle in {skills_dir}/',
-                    line=ctx.section_line(agent, "Skills"),
-                    fix=f"create {skills_dir}/{skill}/ with skill.json and SKILL.md, or fix the id",
-                    agent=agent,
-                    severity="warning",
-                )
-
-
 @lint_rule("context7-bundles", ids=("unknown-context7-bundle", "context7-index-missing"))
 def context7_bundles(ctx: LintContext) -> Iterator[Finding]:
     """Context7 bundles named by the wave and its agents exist in the lane's bundle index."""
@@ -243,7 +227,7 @@ LINT_RULES = (
     closure_roles,
     exit_contract_declared,
     validation_commands,
-    known_skills,
+    skill_bundles,
     context7_bundles,
     deploy_environments,
     executor_fallbacks,

@@ -26,6 +26,8 @@ from pytest_wave.executors.redact import Redactor, redact_env
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.roles import resolved_prompt
+from pytest_wave.skills import overlay_files as skill_overlay_files
+from pytest_wave.skills import resolve_skills
 
 
 @dataclass
@@ -98,8 +100,10 @@ def prepare_launch(
         profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
         budget_turns=executor.budget_turns,
         budget_minutes=executor.budget_minutes,
+        skills=(skills := resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)),
     )
     spec = impl.build_launch(request)
+    spec.overlay_files = {**skill_overlay_files(skills, ctx.repo_root), **spec.overlay_files}
     return PreparedLaunch(
         task=task,
         task_path=request.task_path,

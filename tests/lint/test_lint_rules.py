@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
-from lintkit import Repo, ids, line_of, only, replace_in_agent
+from lintkit import Repo, fresh, ids, line_of, only, replace_in_agent
 
 from pytest_wave.lint import lint_wave
 
@@ -155,25 +157,80 @@ def _with_skills(text: str, *skills: str) -> str:
     return replace_in_agent(text, "A1", "### Components", f"### Skills\n\n{bullets}\n### Components")
 
 
-def test_unknown_skill_warns(repo: Repo) -> None:
+def _bundle(folder: Path, skill_id: str, manifest: dict[str, object] | None = None, *, adapter: str = "") -> None:
+    folder = folder / skill_id
+    folder.mkdir(parents=True)
+    data = manifest if manifest is not None else {"id": skill_id, "title": "T", "description": "D"}
+    (folder / "skill.json").write_text(json.dumps(data))
+    (folder / "SKILL.md").write_text("Do it well.\n")
+    if adapter:
+        (folder / "adapters").mkdir()
+        (folder / "adapters" / f"{adapter}.md").write_text("adapter\n")
+
+
+def test_unknown_skill_is_an_error_at_its_line(repo: Repo) -> None:
     text = _with_skills(repo.wave0, "no-such-skill")  # wave-core is a starter bundle shipped in skills/
     found = only(repo.lint(text), "unknown-skill")
-    assert [f.message for f in found] == ['Agent A1 uses skill "no-such-skill", which is not a bundle in skills/']
-    assert found[0].severity == "warning"
+    assert [f.message for f in found] == [
+        'Agent A1 uses skill "no-such-skill" (from ### Skills), which is not a bundle in skills/ or '
+        "pytest-wave's starter skills"
+    ]
+    assert (found[0].severity, found[0].agent_id) == ("error", "A1")
     assert found[0].line == line_of(text, "### Skills")
 
 
 def test_skill_in_the_lane_skills_dir(repo: Repo) -> None:
-    (repo.root / "skills" / "wave-core").mkdir(parents=True)
-    assert "unknown-skill" not in ids(repo.lint(_with_skills(repo.wave0, "wave-core")))
+    _bundle(repo.root / "skills", "my-rules")
+    assert "unknown-skill" not in ids(repo.lint(_with_skills(repo.wave0, "my-rules", "wave-core")))
 
 
 def test_skill_shipped_with_pytest_wave(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_wave.skills import PACKAGE_SKILLS_DIR
+
     shipped = tmp_path / "package-skills"
-    (shipped / "role-implementation").mkdir(parents=True)
-    monkeypatch.setattr("pytest_wave.lint.context.PACKAGE_SKILLS_DIR", shipped)
-    found = only(repo.lint(_with_skills(repo.wave0, "role-implementation", "nope")), "unknown-skill")
+    shutil.copytree(PACKAGE_SKILLS_DIR, shipped)  # the lane config names starter bundles too
+    _bundle(shipped, "only-shipped")
+    monkeypatch.setattr("pytest_wave.skills.PACKAGE_SKILLS_DIR", shipped)
+    found = only(repo.lint(_with_skills(repo.wave0, "only-shipped", "nope")), "unknown-skill")
     assert [f.message.split('"')[1] for f in found] == ["nope"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "adapter", "expected"),
+    [
+        ({"id": "other", "title": "T", "description": "D"}, "", 'Skill manifest id mismatch: "other"'),
+        ({"id": "mine", "title": "T", "description": "D", "runtimes": ["cobol"]}, "", "unsupported runtime 'cobol'"),
+        ({"id": "mine", "title": "T"}, "", "a skill needs a description or a summary"),
+        (None, "vim", "adapter for unsupported runtime 'vim'"),
+    ],
+)
+def test_mismatched_skill_bundle_is_an_error(
+    repo: Repo, manifest: dict[str, object] | None, adapter: str, expected: str
+) -> None:
+    _bundle(repo.root / "skills", "mine", manifest if manifest is not None else None, adapter=adapter)
+    text = _with_skills(repo.wave0, "mine")
+    found = only(repo.lint(text), "invalid-skill-bundle")
+    assert len(found) == 1 and expected in found[0].message, found[0].message
+    assert (found[0].severity, found[0].line) == ("error", line_of(text, "### Skills"))
+    assert "skills/mine/" in found[0].message
+
+
+def test_skill_for_another_runtime_is_an_error(repo: Repo) -> None:
+    text = _with_skills(repo.wave0, "runtime-opencode")  # A1 runs on codex; the bundle says opencode only
+    found = only(repo.lint(text), "skill-runtime-mismatch")
+    assert [f.message for f in found] == ['Agent A1 runs on codex, but skill "runtime-opencode" is for opencode only']
+    assert found[0].severity == "error"
+
+
+def test_broken_skill_in_the_lane_config_is_reported_once(repo: Repo) -> None:
+    path = repo.root / "wave.config.json"
+    data = json.loads(path.read_text())
+    data["skills"] = {"base": ["not-there"]}
+    path.write_text(json.dumps(data))
+    fresh()
+    found = only(repo.lint(), "unknown-skill")
+    assert len(found) == 1 and "from the lane's skills config (base)" in found[0].message
+    assert found[0].line == line_of(repo.wave0, "# Wave 0")
 
 
 # --------------------------------------------------------------------------- Context7 bundles
