@@ -39,7 +39,8 @@ class FeedbackError(ValueError):
 
 def request_id(lane: str, wave: int, agent_id: str) -> str:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{int(time.time() * 1000) % 1000:03d}Z"
-    return _SAFE.sub("-", f"{stamp}-{lane}-w{wave}-{agent_id}-{secrets.token_hex(3)}")
+    # Lane and agent id come from records: cap them, or a long one makes the file name too long to write.
+    return _SAFE.sub("-", f"{stamp}-{lane[:40]}-w{wave}-{agent_id[:40]}-{secrets.token_hex(3)}")
 
 
 class FeedbackQueue:

@@ -48,7 +48,10 @@ def snapshot(root: Path, skip: frozenset[str] = SKIP_DIRS) -> Snapshot:
                 if entry.name not in skip:
                     stack.append(Path(entry.path))
             elif entry.is_file(follow_symlinks=False):
-                stat = entry.stat(follow_symlinks=False)
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # deleted since the listing (agents write while we look): not there now
                 found[Path(entry.path).relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
     return found
 

@@ -477,6 +477,28 @@ def test_fault_write_outside(tmp_path: Path, repo: Path) -> None:
     assert (repo / "src/first.py").exists()
 
 
+def test_fault_write_into_appends_to_the_named_file(tmp_path: Path, repo: Path) -> None:
+    (repo / "other").mkdir()
+    (repo / "other" / "theirs.md").write_text("their line\n")
+    proc = run_agent(repo, impl_task(tmp_path, repo), faults="A1=write-into=other/theirs.md+write-into=new/x.md")
+    assert proc.returncode == 0
+    assert (repo / "other" / "theirs.md").read_text() == "their line\nwritten by A1 (fault write-into)\n"
+    assert (repo / "new" / "x.md").is_file()
+    assert "[local-executor] wrote into: other/theirs.md" in proc.stdout.splitlines()
+
+
+@pytest.mark.parametrize("target", ["../escape.md", "/tmp/escape.md"])
+def test_fault_write_into_refuses_paths_outside_the_repo(tmp_path: Path, repo: Path, target: str) -> None:
+    proc = run_agent(repo, impl_task(tmp_path, repo), faults=f"A1=write-into={target}")
+    assert proc.returncode == 1
+    assert "write-into" in proc.stderr and not (tmp_path / "escape.md").exists()
+
+
+def test_fault_write_into_needs_a_path(tmp_path: Path, repo: Path) -> None:
+    proc = run_agent(repo, impl_task(tmp_path, repo), faults="A1=write-into=")
+    assert proc.returncode == 2 and "expected write-into=<path>" in proc.stderr
+
+
 def test_fault_lie_creates_nothing_but_claims_everything(tmp_path: Path, repo: Path) -> None:
     proc = run_agent(repo, impl_task(tmp_path, repo), faults="A1=lie")
     assert proc.returncode == 0
