@@ -18,6 +18,9 @@ from pathlib import Path
 
 import psutil
 
+from pytest_wave.engine.pidfiles import remove as remove_pid_files
+from pytest_wave.engine.pidfiles import write_record
+
 GRACE_SECONDS = 3.0
 
 
@@ -101,6 +104,7 @@ def run_process(
         if pid_path is not None:
             pid_path.parent.mkdir(parents=True, exist_ok=True)
             pid_path.write_text(f"{proc.pid}\n")
+            write_record(pid_path, proc.pid, env)  # start time + owner: lets a rerun stop it if we die
         timed_out = False
         try:
             proc.wait(timeout=timeout)
@@ -117,8 +121,7 @@ def run_process(
             raise
         finally:
             if pid_path is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    pid_path.unlink()
+                remove_pid_files(pid_path)
     code = proc.returncode
     return ProcessResult(
         exit_code=code if code >= 0 else None,

@@ -77,6 +77,18 @@ class Check(BaseModel):
     evidence: str | None = None  # a path a human can open to see why
 
 
+class ReuseEvidence(BaseModel):
+    """Where a reused result's proof came from: the earlier run's own result file and log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    attempt: int
+    result_path: str
+    log_path: str | None = None
+    finished_at: float = 0.0
+
+
 class AgentResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,10 +118,20 @@ class AgentResult(BaseModel):
     # Filled by real runtimes: what the CLI reported spending, and every relaunch inside the attempt.
     usage: Usage | None = None
     executor_switches: list[ExecutorSwitch] = Field(default_factory=list)
+    # Resume (engine/resume.py): sha256 of each deliverable and owned file when the attempt passed,
+    # a closure stage's digest of the proof it judged, and for a reused result where it came from.
+    proof_hashes: dict[str, str] | None = None
+    inputs_digest: str | None = None
+    reused_from: ReuseEvidence | None = None
 
     @property
     def ok(self) -> bool:
         return self.status in ("passed", "reused")
+
+    @property
+    def crashed(self) -> bool:
+        """The agent process died from a signal nobody in the orchestrator sent (not a timeout)."""
+        return self.signal is not None and not self.timed_out
 
     @property
     def duration(self) -> float:

@@ -12,7 +12,19 @@ import pytest
 
 from pytest_wave.items import AgentItem
 
-KEYS = ("wave", "agent", "attempt", "role", "executor", "status", "markers", "log", "proof_digest")
+KEYS = (
+    "wave",
+    "agent",
+    "attempt",
+    "role",
+    "executor",
+    "status",
+    "markers",
+    "log",
+    "proof_digest",
+    "reused_from",  # a reused result: the earlier run/attempt and result file its proof came from
+    "crashed",  # the signal that killed the agent process, when one did
+)
 
 
 def _defaults(item: AgentItem) -> dict[str, object]:
@@ -23,7 +35,8 @@ def _defaults(item: AgentItem) -> dict[str, object]:
         executor = ctx.executor_for(item.agent).id
     except Exception:  # a wave that does not load: its ::plan item says why
         pass
-    return {"role": role, "executor": executor, "status": "not-run", "markers": "", "log": "", "proof_digest": ""}
+    empty = {"markers": "", "log": "", "proof_digest": "", "reused_from": "", "crashed": ""}
+    return {"role": role, "executor": executor, "status": "not-run", **empty}
 
 
 def item_properties(item: AgentItem) -> list[tuple[str, object]]:
