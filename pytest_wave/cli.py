@@ -301,9 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_arguments(child)
         child.set_defaults(handler=command.handler)
     # Command groups with verbs of their own (``wave coord post``) register themselves.
-    from pytest_wave.commands import adhoc, coord, dashboard, dep, doctor, draft, feedback, project, update
+    from pytest_wave.commands import adhoc, coord, dashboard, dep, doctor, draft, feedback, init, project, update
 
-    for module in (coord, feedback, dep, doctor, project, draft, update, adhoc, dashboard):
+    for module in (coord, feedback, dep, doctor, project, draft, update, adhoc, dashboard, init):
         module.register(sub)
     return parser
 

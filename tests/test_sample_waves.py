@@ -52,6 +52,7 @@ def test_lane_option_isolates_state(pytester: pytest.Pytester, sample_repo: Path
     result = pytester.runpytest_subprocess("repo/waves/wave-1.md", "--wave-lane", "Feature X", "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     # Lane names are sanitized as in wave.config.json; each lane keeps its own state folder.
-    assert sorted(p.name for p in (sample_repo / ".tmp").iterdir()) == ["feature-x-wave-launcher"]
+    # (wave-orchestrator/ is the cross-lane board, shared by every lane.)
+    assert sorted(p.name for p in (sample_repo / ".tmp").iterdir()) == ["feature-x-wave-launcher", "wave-orchestrator"]
     state = json.loads((sample_repo / ".tmp/feature-x-wave-launcher/run-state.json").read_text())
     assert state["completedWaves"] == [1]
