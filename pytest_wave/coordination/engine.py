@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pytest_wave.coordination.log import CoordinationLog
 from pytest_wave.coordination.projections import WaveFacts
 from pytest_wave.coordination.store import CoordinationPaths, WaveCoordination
 from pytest_wave.engine.context import WaveContext
@@ -80,8 +81,21 @@ def for_context(ctx: WaveContext) -> WaveCoordination | None:
     with _CACHE_LOCK:
         found = _CACHE.get(key)
         if found is None:
-            found = _CACHE[key] = WaveCoordination(roster_from_context(ctx), paths)
+            found = _CACHE[key] = WaveCoordination(roster_from_context(ctx), paths, log=_configured_log(ctx, paths))
         return found
+
+
+def _configured_log(ctx: WaveContext, paths: CoordinationPaths) -> CoordinationLog | None:
+    """``[tool.wave.coordination]``: None for the JSONL file; a dry run never touches a shared server."""
+    settings = ctx.lane.coordination
+    if settings.backend == "jsonl" or ctx.options.dry_run:
+        return None
+    from pytest_wave.coordination.redis_store import configured_log
+
+    lane = ctx.lane
+    return configured_log(
+        settings, paths.log, repo_root=ctx.repo_root, project=lane.project_name, lane=lane.name, wave=paths.wave
+    )
 
 
 def load_facts(ctx: WaveContext, run_id: str) -> WaveFacts:

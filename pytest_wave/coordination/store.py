@@ -30,7 +30,7 @@ from typing import Any
 
 from pytest_wave.coordination.dependencies import DependencyStore, build_snapshot
 from pytest_wave.coordination.feedback import FeedbackQueue
-from pytest_wave.coordination.log import CoordinationLog, LogReader
+from pytest_wave.coordination.log import CoordinationLog
 from pytest_wave.coordination.projections import (
     Lines,
     WaveFacts,
@@ -148,12 +148,15 @@ class Projections:
 class WaveCoordination:
     """Coordination of one wave of one lane (thread-safe: agents of a wave refresh from threads)."""
 
-    def __init__(self, roster: Roster, paths: CoordinationPaths, *, write: bool = True) -> None:
+    def __init__(
+        self, roster: Roster, paths: CoordinationPaths, *, write: bool = True, log: CoordinationLog | None = None
+    ) -> None:
         self.roster = roster
         self.paths = paths
         self.write_files = write
-        self.log = CoordinationLog(paths.log)
-        self.reader = LogReader(paths.log, known_agents=[*roster.ids, *SYSTEM_AUTHORS])
+        # ``log``: another store for the same records (the Redis stream of a distributed wave).
+        self.log = log if log is not None else CoordinationLog(paths.log)
+        self.reader = self.log.reader(known_agents=[*roster.ids, *SYSTEM_AUTHORS])
         self.state = CoordinationState(roster)
         self.deps = DependencyStore(paths.dependency_dir)
         self.facts = WaveFacts(attempt=0)

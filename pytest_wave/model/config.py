@@ -12,7 +12,7 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -460,6 +460,48 @@ class SkillsConfig(_Model):
     by_deploy_kind: dict[LowerKey, list[SkillId]] = Field(default_factory=dict, alias="byDeployKind")
 
 
+COORDINATION_BACKENDS: tuple[str, ...] = ("jsonl", "redis")
+
+
+class CoordinationBackendConfig(_Model):
+    """``[tool.wave.coordination]``: where the coordination log lives (the reducer is the same)."""
+
+    backend: str = "jsonl"  # the embedded JSONL file; "redis": a stream shared by every host of a wave
+    url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = Field("wave", alias="keyPrefix")
+    connect_timeout: float = Field(5.0, alias="connectTimeout", gt=0)
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _backend(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in COORDINATION_BACKENDS:
+            return value.strip().lower()
+        raise ValueError(f"must be one of: {', '.join(COORDINATION_BACKENDS)} (got: {_show(value)})")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must be a redis://, rediss:// or unix:// URL (got: {value!r})")
+        return value
+
+
+class DistributedConfig(_Model):
+    """``[tool.wave.distributed]``: how remote hosts (xdist ``--tx`` gateways) reach the repository."""
+
+    # A git URL every host can clone from and push to; None: the controller's own repository path
+    # (enough for hosts that share its filesystem, e.g. loopback socket servers).
+    repo_url: str | None = Field(None, alias="repoUrl")
+    branch_prefix: str = Field("wave", alias="branchPrefix")
+
+    @field_validator("branch_prefix")
+    @classmethod
+    def _branch_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value) or ".." in value or value.endswith("/"):
+            raise ValueError(f"must be a git branch name prefix like 'wave' (got: {value!r})")
+        return value
+
+
 class CapabilityRouting(_Model):
     preferred_agents: dict[LowerKey, list[str]] = Field(default_factory=dict, alias="preferredAgents")
 
@@ -493,6 +535,8 @@ class LaneOverrides(_Model):
     runtime_mix_targets: dict[ExecutorIdStr, MixCount] | None = Field(None, alias="runtimeMixTargets")
     default_executor_by_role: dict[LowerKey, ExecutorIdStr] | None = Field(None, alias="defaultExecutorByRole")
     fallback_executor_order: ExecutorOrder | None = Field(None, alias="fallbackExecutorOrder")
+    # The lane's default for --wave-isolation / ini wave_isolation (either of those, when given, wins).
+    wave_isolation: Literal["shared", "worktree"] | None = Field(None, alias="waveIsolation")
 
 
 # --------------------------------------------------------------------------- resolved lane
@@ -523,6 +567,9 @@ class LaneConfig(_Model):
     skills: SkillsConfig
     capability_routing: CapabilityRouting
     runtime_policy: RuntimePolicy
+    coordination: CoordinationBackendConfig = Field(default_factory=CoordinationBackendConfig)
+    distributed: DistributedConfig = Field(default_factory=DistributedConfig)
+    wave_isolation: Literal["shared", "worktree"] | None = None
 
 
 # --------------------------------------------------------------------------- the whole file
@@ -542,6 +589,8 @@ class WaveConfig(_Model):
     runtime_policy: RuntimePolicy = Field(default_factory=RuntimePolicy, alias="runtimePolicy")
     shared_plan_docs: list[RepoPath] | None = Field(None, alias="sharedPlanDocs")
     lanes: dict[LaneName, LaneOverrides] = Field(default_factory=dict)
+    coordination: CoordinationBackendConfig = Field(default_factory=CoordinationBackendConfig)
+    distributed: DistributedConfig = Field(default_factory=DistributedConfig)
 
     _source: Path | None = PrivateAttr(default=None)
     _repo_root: Path | None = PrivateAttr(default=None)
@@ -667,6 +716,9 @@ class WaveConfig(_Model):
             skills=self._skills(over.skills),
             capability_routing=overlay_settings(self.capability_routing, over.capability_routing),
             runtime_policy=self._runtime_policy(over),
+            coordination=self.coordination,
+            distributed=self.distributed,
+            wave_isolation=over.wave_isolation,
         )
 
     def _waves_dir(self, docs_dir: str, plans_dir: str) -> str:
