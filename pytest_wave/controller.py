@@ -22,6 +22,7 @@ from pytest_wave.model.result import WaveOutcome
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.wave import parse_wave_file
 from pytest_wave.reports import closure_table
+from pytest_wave.sequence import close_in_order, runs_later
 from pytest_wave.state import WaveSession, session_state
 
 
@@ -117,17 +118,16 @@ class WaveController:
                 self.state.not_closed[wave_key] = "closure not run: the session was interrupted"
             self._record_not_run(session)
             raise
-        for wave_key in sorted(self.state.held_closure):
-            if session.shouldfail or session.shouldstop:
-                self.state.not_closed[wave_key] = "closure not run: the session stopped early"
-                continue
-            self._close_wave(session, wave_key)
+        # Wave-number order; each later wave's agents run only after the wave before it closed.
+        close_in_order(self, session)
         self._record_not_run(session)
         return result
 
     def _baselines(self, session: pytest.Session) -> None:
         """Snapshot each wave's repository before any worker can start an agent."""
         for path in discover_wave_files(self.config):
+            if runs_later(self.config, str(path)):
+                continue  # snapshot right before its own agents, after the earlier waves changed the tree
             try:
                 wave_file = WaveFile.from_parent(session, path=path)
                 WaveRun(wave_file.context(), self.state.run_id).take_baseline()
@@ -180,7 +180,9 @@ class WaveController:
         while True:
             results = run.results()
             impl_failed = [a.id for a in ctx.implementation_agents() if not (a.id in results and results[a.id].ok)]
-            final = attempt >= state.max_attempts
+            # A held agent (waiting on a human's approval) cannot be retried: this attempt is the last.
+            held = any(results[a].status == "not-run" for a in impl_failed if a in results)
+            final = attempt >= state.max_attempts or held
             stopped_at: str | None = None
             for agent in stages:
                 item = wave_file.make_item(agent, attempt, closure=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,17 @@ class FailureTable(TerminalRepr):
 
 def failure_from_result(result: AgentResult) -> WaveItemFailure:
     rows = [(c.name, c.expected, c.found, c.evidence or "") for c in result.failed_checks()]
-    headline = f"{result.agent_id} ({result.role}, {result.executor_id}, attempt {result.attempt}): {result.reason}"
-    return WaveItemFailure(headline, rows)
+    who = f"{result.agent_id} ({result.role}, {result.executor_id}, attempt {result.attempt})"
+    if result.crashed:  # reported as an error, not as a gate the agent failed
+        return WaveItemFailure(f"{who} crashed: killed by {signal_name(result.signal)}", rows)
+    return WaveItemFailure(f"{who}: {result.reason}", rows)
+
+
+def signal_name(number: int | None) -> str:
+    try:
+        return signal.Signals(number or 0).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class _WaveNode(pytest.Item):
@@ -119,6 +129,7 @@ class AgentItem(_WaveNode):
             self.attempt < state.max_attempts
             and state.closure_selected(self.wave_file.wave_key)
             and not self.wave_file.has_validation_errors()  # an invalid wave is never retried (or launched)
+            and not (self.result is not None and self.result.status == "not-run")  # held for a human
         )
 
     def runtest(self) -> None:
@@ -164,8 +175,16 @@ class AgentItem(_WaveNode):
                 ("markers", " | ".join(result.markers)),
                 ("log", result.log_path or ""),
                 ("proof_digest", digest),
+                ("reused_from", _evidence(result)),
+                ("crashed", signal_name(result.signal) if result.crashed else ""),
             ]
         return props
+
+
+def _evidence(result: AgentResult) -> str:
+    """``<run-id>/attempt-<k>: <result path>`` of the earlier result a reused one stands on."""
+    origin = result.reused_from
+    return f"{origin.run_id}/attempt-{origin.attempt}: {origin.result_path}" if origin else ""
 
 
 class ClosureItem(AgentItem):

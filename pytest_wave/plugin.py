@@ -22,10 +22,14 @@ from pytest_wave.items import AgentItem, ClosureItem, WaveFile
 from pytest_wave.model.executor import EXECUTOR_IDS
 from pytest_wave.modes import agentless_mode
 from pytest_wave.reports.properties import attach as attach_properties
+from pytest_wave.sequence import partition_items
+from pytest_wave.sequence import register as register_sequence
 from pytest_wave.state import STATE_KEY, WaveSession, session_state
 
 # --wave-gate, --wave-dry-run and --wave-replay (options, collection, no xdist workers) and trace bundles.
 pytest_plugins = ["pytest_wave.modes.plugin", "pytest_wave.reports.plugin"]  # reports: HTML, progress, surfaces
+# Several machines: xdist remote workers (--tx socket=/ssh=), a shared log, git for results.
+pytest_plugins.append("pytest_wave.distributed.plugin")
 
 ROLE_MARKS = ("implementation", "integration", "documentation", "evaluator", "research", "infra", "deploy")
 
@@ -79,7 +83,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("wave_max_retries", "default for --wave-max-retries", default="1")
     parser.addini("wave_agent_timeout", "default for --wave-agent-timeout (seconds)", default="14400")
     parser.addini("wave_validation_timeout", "default for --wave-validation-timeout (seconds)", default="600")
-    parser.addini("wave_isolation", "default for --wave-isolation (shared or worktree)", default="shared")
+    parser.addini(
+        "wave_isolation",
+        "default for --wave-isolation (shared or worktree; unset: the lane's waveIsolation, else shared)",
+        default="",
+    )
 
 
 def _int_ini(config: pytest.Config, name: str) -> int:
@@ -109,8 +117,8 @@ def _options(config: pytest.Config) -> RunOptions:
         raise pytest.UsageError("ini option wave_max_parallel must be at least 1")
     timeout = config.getoption("wave_agent_timeout") or _float_ini(config, "wave_agent_timeout")
     validation = config.getoption("wave_validation_timeout") or _float_ini(config, "wave_validation_timeout")
-    isolation = config.getoption("wave_isolation") or str(config.getini("wave_isolation"))
-    if isolation not in ("shared", "worktree"):
+    isolation = config.getoption("wave_isolation") or str(config.getini("wave_isolation")).strip()
+    if isolation not in ("", "shared", "worktree"):  # "": the lane config decides
         raise pytest.UsageError(f"ini option wave_isolation must be shared or worktree (got: {isolation!r})")
     return RunOptions(
         lane=config.getoption("wave_lane"),
@@ -139,17 +147,31 @@ def pytest_cmdline_main(config: pytest.Config) -> Generator[None, int | pytest.E
         and not getattr(option, "collectonly", False)
         and not option.wave_lint
         and getattr(option, "dist", "no") == "no"
+        and not getattr(option, "tx", None)  # --tx names the workers (pytest_wave.distributed)
     ):
         waves = discover_wave_files(config)
         if waves:
             from pytest_wave.controller import agents_per_wave
 
             count = max(agents_per_wave(waves), default=0)
+            count = min(count, _agents_to_run(config, waves, count))  # reused proof needs no worker
             workers = min(count, _int_ini(config, "wave_max_parallel"))
             if workers >= 2:
                 option.numprocesses = workers
                 option.dist = "load"
     return (yield)
+
+
+def _agents_to_run(config: pytest.Config, waves: list[Path], default: int) -> int:
+    """Most implementation agents any of ``waves`` still has to run (agents with reusable proof do not)."""
+    from pytest_wave.engine.resume import agents_to_run
+
+    try:
+        options = _options(config)
+    except pytest.UsageError:
+        return default  # reported by pytest_configure
+    counts = [agents_to_run(path, options) for path in waves]
+    return default if any(c is None for c in counts) else max((c for c in counts if c is not None), default=0)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -170,9 +192,17 @@ def pytest_configure(config: pytest.Config) -> None:
         lookup=hook_lookup(config.pluginmanager),
     )
     if workerinput is None and mode is None:
+        from pytest_wave.reports.resume import ResumeReporting, XdistCrashes
+
         config.pluginmanager.register(WaveController(config), "wave-controller")
+        register_sequence(config)  # wave order, run state, lane lock, --wave-reconcile
+        config.pluginmanager.register(ResumeReporting(config), "wave-resume")  # "reused", crashed agents
+        from pytest_wave.reports.context7_notice import Context7Notices
+
+        config.pluginmanager.register(Context7Notices(config), "wave-context7-notices")  # said once per session
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(XdistHooks(config), "wave-xdist")
+            config.pluginmanager.register(XdistCrashes(config), "wave-xdist-crashes")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> WaveFile | None:
@@ -188,6 +218,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> WaveFile |
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Hold closure items back: they run after every agent, on the controller (see controller.py)."""
+    partition_items(config, items)  # many waves: only the first wave's items stay in the loop
     state = session_state(config)
     kept: list[pytest.Item] = []
     for item in items:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_wave.engine import gates
+from pytest_wave.engine import gates, resume
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import point_link, write_model, write_text_atomic
+from pytest_wave.engine.isolation import open_workspace
 from pytest_wave.engine.process import run_process
 from pytest_wave.engine.prompt import prompt_fingerprint, render_prompt
 from pytest_wave.engine.resolve import ResolvedExecutor
@@ -31,6 +32,8 @@ from pytest_wave.model.result import AgentResult, Check
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.roles import resolved_prompt
+from pytest_wave.skills import overlay_files as skill_overlay_files
+from pytest_wave.skills import resolve_skills
 
 ExtraChecks = Callable[[AgentTask], list[Check]]
 
@@ -93,6 +96,7 @@ def run_agent_attempt(
         available=lambda candidate: _runnable(ctx, candidate),
         on_switch=lambda switch, given_up: record_switch(ctx, switch, given_up),
     )
+    result = resume.seal(ctx, agent, result)  # proof hashes: what a later run checks before reusing it
     _store(ctx, result)
     _coordinate(ctx, result)
     return result
@@ -148,7 +152,9 @@ def _skills_and_docs(
             title=agent.title,
         )
         selection_hash = selection.selection_hash if selection.bundle_id != "none" else ""
-        fetched = context7.prefetch(selection, ctx.paths.state_dir / "context7-cache", disabled=ctx.options.dry_run)
+        cache_dir = ctx.paths.state_dir / "context7-cache"
+        fetched = context7.prefetch(selection, cache_dir, disabled=ctx.options.dry_run)
+        context7.record_notice(cache_dir, agent.id, fetched)  # the controller says it once per session
         docs = fetched.prompt_block()
     except WaveError as exc:
         docs = f"Context7 docs not attached ({exc.message})."
@@ -224,8 +230,10 @@ def _launch_and_judge(
         )
     try:
         prompt_body = resolved_prompt(agent, ctx.repo_root)
+        workspace = open_workspace(ctx, agent, result.run_id, task.attempt)  # the tree, or its own worktree
     except WaveError as exc:
         raise AttemptSetupError(exc.one_line()) from None
+    task = task.model_copy(update={"repo_root": str(workspace.root)})
     paths = ctx.paths
     safe = paths.safe(ctx.wave.number, agent.slug)
     overlay = paths.overlay_dir(ctx.wave.number, agent.slug)
@@ -247,15 +255,17 @@ def _launch_and_judge(
         task_path=task_path,
         prompt_path=prompt_path,
         overlay_dir=overlay,
-        repo_root=ctx.repo_root,
+        repo_root=workspace.root,
         lane=ctx.lane,
         model=executor.model,
         agent_executor=agent.executor,
         profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
         budget_turns=executor.budget_turns,
         budget_minutes=executor.budget_minutes,
+        skills=(skills := resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)),
     )
     spec = impl.build_launch(request)  # a WaveError here fails the attempt with its one line
+    spec.overlay_files = {**skill_overlay_files(skills, ctx.repo_root), **spec.overlay_files}
     redactor = Redactor()
     status_path = paths.status(safe)
     try:
@@ -281,12 +291,16 @@ def _launch_and_judge(
         "WAVE_AGENT_ID": agent.id,
         "WAVE_RUN_ID": result.run_id,
         "WAVE_ATTEMPT": str(task.attempt),
-        "WAVE_REPO_ROOT": str(ctx.repo_root),
+        "WAVE_REPO_ROOT": str(workspace.root),
         "WAVE_STATE_DIR": str(paths.state_dir),
         "WAVE_EXECUTOR_MODE": executor.id,
         **spec.env,
     }
     with slot(paths.locks_dir(), "agents", ctx.options.max_parallel):
+        try:
+            workspace.start()
+        except WaveError as exc:
+            raise AttemptSetupError(exc.one_line()) from None
         process = run_process(
             spec.argv,
             cwd=spec.cwd,
@@ -311,7 +325,7 @@ def _launch_and_judge(
     checks = [gates.process_check(process, log_path)]
     role = task.role
     if role == "evaluator":
-        report = ctx.repo_root / task.evaluator_report_path if task.evaluator_report_path else None
+        report = workspace.root / task.evaluator_report_path if task.evaluator_report_path else None
         checks += gates.evaluator_checks(scan, log, report)
     elif role == "integration":
         checks += gates.integration_marker_checks(scan, log)
@@ -319,23 +333,25 @@ def _launch_and_judge(
         checks += gates.documentation_marker_checks(scan, log)
     else:
         checks += gates.implementation_checks(task, scan, log)
-    checks += gates.deliverable_checks(task, ctx.repo_root, agent.owns)
+    checks += gates.deliverable_checks(task, workspace.root, agent.owns)
     if process.ok and task.validation_commands:
         checks += run_validation(
             task.validation_commands,
-            cwd=ctx.repo_root,
+            cwd=workspace.root,
             log_dir=log_path.parent / f"{safe}.validation",
             timeout=ctx.options.validation_timeout,
         )
         for validation_log in (log_path.parent / f"{safe}.validation").glob("*"):
             redactor.file(validation_log)
+    checks += workspace.finish()  # what the attempt changed, from the tree (or its branch) itself
     if extra_checks is not None:
         checks += extra_checks(task)
     failed = gates.first_failure(checks)
+    kept = workspace.kept_note() if failed is not None else None
     return result.model_copy(
         update={
             "status": "passed" if failed is None else "failed",
-            "reason": None if failed is None else _summary(failed),
+            "reason": None if failed is None else _summary(failed) + (f" ({kept})" if kept else ""),
             "exit_code": process.exit_code,
             "signal": process.signal,
             "timed_out": process.timed_out,

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pytest_wave.config import find_repo_root, load_config, resolve_lane
+from pytest_wave.engine.confine import check_agent_ids
 from pytest_wave.engine.paths import LanePaths
 from pytest_wave.engine.resolve import ResolvedExecutor, RoleIds, infer_role, resolve_executor
 from pytest_wave.executors.base import Executor
@@ -30,7 +31,9 @@ class RunOptions:
     validation_timeout: float = 600.0
     dry_run: bool = False
     fresh: bool = False  # --wave-fresh: earlier runs' results are never reused
-    isolation: str = "shared"  # "shared" tree, or "worktree": one git worktree and branch per agent
+    # "shared" tree, or "worktree": one git worktree and branch per agent; "": the lane's waveIsolation
+    # config, else shared (see engine/isolation.py).
+    isolation: str = ""
 
 
 @dataclass
@@ -56,6 +59,8 @@ class WaveContext:
         lane = resolve_lane(load_config(root), options.lane)
         display = os.path.relpath(wave_path, root) if wave_path.is_relative_to(root) else str(wave_path)
         wave = parse_wave_file(wave_path, display_path=display)
+        # Agent ids become file names: refuse one that could point a write elsewhere (see confine.py).
+        check_agent_ids([(agent.id, agent.line) for agent in wave.agents], display)
         return cls(wave=wave, wave_path=wave_path, repo_root=root, lane=lane, options=options, lookup=lookup)
 
     @cached_property

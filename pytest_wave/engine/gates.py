@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from pytest_wave.engine import confine
 from pytest_wave.engine.process import ProcessResult
 from pytest_wave.errors import WaveError
 from pytest_wave.model.markers import GATE_DIMENSIONS, MarkerKind, MarkerScan
@@ -144,8 +145,13 @@ def implementation_checks(task: AgentTask, scan: MarkerScan, log: str) -> list[C
 
 
 def deliverable_checks(task: AgentTask, repo_root: Path, owns: Callable[[str], bool]) -> list[Check]:
-    checks: list[Check] = []
+    """Each deliverable exists, is owned, and (like every owned path) stays inside the repository:
+    a path out through ``..``, an absolute path or a symlink fails here even if lint was skipped."""
+    checks = _confinement_checks(task, repo_root)
+    refused = {check.evidence for check in checks}
     for path in task.deliverables:
+        if path in refused:
+            continue  # never look at (or report on) a file outside the repository
         target = repo_root / path
         exists = target.is_file()
         checks.append(
@@ -168,6 +174,25 @@ def deliverable_checks(task: AgentTask, repo_root: Path, owns: Callable[[str], b
                     code="deliverable-not-owned",
                 )
             )
+    return checks
+
+
+def _confinement_checks(task: AgentTask, repo_root: Path) -> list[Check]:
+    checks: list[Check] = []
+    for kind, paths in (("deliverable", task.deliverables), ("owned path", task.owned_paths)):
+        for path in dict.fromkeys(paths):
+            problem = confine.path_problem(repo_root, path)
+            if problem is not None:
+                checks.append(
+                    Check(
+                        name=f"{kind} {path}",
+                        ok=False,
+                        expected="a path inside the repository",
+                        found=problem,
+                        code="path-outside-repo",
+                        evidence=path,  # the path as written: nothing outside the repository is opened
+                    )
+                )
     return checks
 
 

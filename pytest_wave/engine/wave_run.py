@@ -7,7 +7,6 @@ drives it alone, for the CLI, replay and tests that need no pytest runner.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -15,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_wave.engine import baseline, gates
+from pytest_wave.engine import baseline, gates, isolation, posture, resume
 from pytest_wave.engine.agent_run import run_agent_attempt
 from pytest_wave.engine.context import WaveContext
-from pytest_wave.engine.files import write_model, write_text_atomic
+from pytest_wave.engine.files import write_model
 from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.errors import WaveError
 from pytest_wave.executors.base import find_command
@@ -44,15 +43,23 @@ class WaveRun:
         return self.ctx.paths.run_dir(self.ctx.wave.number, self.run_id) / "baseline.json"
 
     def take_baseline(self) -> None:
-        """Record the tree before any agent starts (idempotent for the run)."""
+        """Record the tree before any agent starts (idempotent for the run).
+
+        First stop the wave's agents a killed run left running; a run resuming one that did not close
+        keeps that run's baseline (see :func:`pytest_wave.engine.resume.start_run`)."""
         if not self.baseline_path.exists():
             try:
-                baseline.save(self.baseline_path, baseline.snapshot(self.ctx.repo_root))
+                inherited, start = resume.start_run(self.ctx, self.run_id)
+                tree = inherited or isolation.tree_snapshot(self.ctx)
+                baseline.save(self.baseline_path, tree)
+                resume.record_start(self.ctx, self.run_id, start)
             except OSError as exc:
                 raise WaveError(
                     f"cannot write runtime state under {self.ctx.paths.state_dir}: {exc.strerror or exc}",
                     fix="make it writable or set paths.stateRoot",
                 ) from None
+        if isolation.uses_worktree(self.ctx):
+            isolation.record_base(self.ctx, self.run_id)  # every agent branch starts here (needs git)
 
     def results(self, attempt: int | None = None) -> dict[str, AgentResult]:
         """Latest result per agent in this run, up to ``attempt`` (all attempts when None)."""
@@ -79,9 +86,14 @@ class WaveRun:
         return self.executors.get(agent.id) or self.ctx.executor_for(agent)
 
     def run_agent(self, agent: Agent, attempt: int) -> AgentResult:
-        return run_agent_attempt(
-            self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=self.executor_for(agent)
-        )
+        executor = self.executor_for(agent)
+        reused = resume.before_launch(self.ctx, agent, self.run_id, attempt, executor)
+        if reused is not None:
+            return reused
+        held = posture.approval_hold(self.ctx, agent, self.run_id, attempt, executor)  # oversight: a human first
+        if held is not None:
+            return held
+        return run_agent_attempt(self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=executor)
 
     def run_agents(self, agents: list[Agent], attempt: int) -> list[AgentResult]:
         """Run agents concurrently (threads waiting on subprocesses); results in the given order."""
@@ -99,13 +111,15 @@ class WaveRun:
             # The last stage looks at the tree again: stewards write too, after integration looked.
             "evaluator": lambda task: self._ownership_checks(),
         }.get(role)
+        if role == "integration" and isolation.uses_worktree(self.ctx):
+            # Worktree isolation: the agents' branches land in the main tree before the steward starts.
+            extra = isolation.with_checks(isolation.merge_for_integration(self.ctx, self.run_id), extra)
+        executor, checks = self.executor_for(agent), self._with_coordination(extra)
+        reused = resume.before_launch(self.ctx, agent, self.run_id, attempt, executor, checks)
+        if reused is not None:
+            return reused
         return run_agent_attempt(
-            self.ctx,
-            agent,
-            run_id=self.run_id,
-            attempt=attempt,
-            executor=self.executor_for(agent),
-            extra_checks=self._with_coordination(extra),
+            self.ctx, agent, run_id=self.run_id, attempt=attempt, executor=executor, extra_checks=checks
         )
 
     def _with_coordination(
@@ -142,11 +156,14 @@ class WaveRun:
         checks: list[Check] = []
         before = baseline.load(self.baseline_path)
         if before is not None:
+            after = isolation.tree_snapshot(self.ctx)
             stray = [
                 path
-                for path in baseline.changed(before, baseline.snapshot(self.ctx.repo_root))
-                if not any(agent.owns(path) for agent in self.ctx.wave.agents)
+                for path in baseline.changed(before, after)
+                if not any(isolation.owns(agent, path) for agent in self.ctx.wave.agents)
             ]
+            # Each stray path with the agent(s) that were running when it was written.
+            stray = isolation.describe_stray(self.ctx, self.run_id, stray, after)
             checks.append(
                 Check(
                     name="ownership of changed files",
@@ -261,18 +278,23 @@ class WaveRun:
             # The verdict still reaches the report; only the on-disk copy is missing.
             outcome.reason = (outcome.reason or "") + f" (could not record wave.json: {exc.strerror or exc})"
         if closed and self.ctx.wave.number is not None and not self.ctx.options.dry_run:
-            self._mark_completed(self.ctx.wave.number)
+            problem = self._mark_completed(self.ctx.wave.number)
+            if problem:  # closed all the same; the lane's progress record needs a reconcile
+                outcome.reason = f"closed, but not recorded in run-state.json: {problem}"
         return outcome
 
-    def _mark_completed(self, number: int) -> None:
-        path = self.ctx.paths.run_state()
+    def _mark_completed(self, number: int) -> str | None:
+        """Record the closed wave and its input hashes in run-state.json; a problem is returned, never
+        hidden (a corrupt file is left as it is for ``--wave-reconcile``)."""
+        from pytest_wave.engine import run_state
+
         try:
-            state = json.loads(path.read_text())
-        except (OSError, ValueError):
-            state = {}
-        waves = sorted({*state.get("completedWaves", []), number})
-        state.update(completedWaves=waves, lastUpdatedAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        write_text_atomic(path, json.dumps(state, indent=2) + "\n")
+            run_state.mark_completed(self.ctx, self.run_id)
+        except WaveError as exc:
+            return exc.one_line()
+        except OSError as exc:
+            return str(exc.strerror or exc)
+        return None
 
     # -- standalone ------------------------------------------------------------------------------
     def run(self) -> WaveOutcome:

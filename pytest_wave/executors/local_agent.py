@@ -15,7 +15,8 @@ To prove that every gate can also fail, ``WAVE_LOCAL_FAULTS`` injects faults per
     WAVE_LOCAL_FAULTS="A1=no-markers+exit-nonzero,A2=hang,*=slow=0.5"
 
 Entries are ``<AgentId>=<mode>[+<mode>...]`` separated by commas; ``*`` applies to every agent and
-combines with an agent's own entry. Modes: see :data:`FAULT_MODES` and ``slow=<seconds>``.
+combines with an agent's own entry; ``wave-<n>:<AgentId>`` names one wave's agent only.
+Modes: see :data:`FAULT_MODES`, ``slow=<seconds>`` and ``write-into=<path>``.
 
 Exit codes: 0 done; 1 refused (unsafe path, unwritable file, broken matrix); 2 bad invocation, task
 file or ``WAVE_LOCAL_FAULTS``; 3 the ``exit-nonzero`` fault. Output is deterministic: no clock,
@@ -55,6 +56,7 @@ FAULT_MODES: dict[str, str] = {
     "exit-nonzero": f"do the work and print markers, then exit {EXIT_FAULT}",
     "missing-deliverable": "skip creating the first deliverable but still claim success",
     "write-outside": "also write outside-ownership-<agent>.txt at the repository root",
+    "write-into=<path>": "also append a line to <path> (repo-relative), e.g. another agent's file",
     "hang": "print a line, then sleep until killed",
     "lie": "create nothing at all but print every success marker and exit 0",
     "crash": "print a line, then kill itself with SIGKILL",
@@ -163,6 +165,10 @@ def load_task(task_file: str) -> AgentTask:
 
 def _check_mode(mode: str) -> None:
     name, sep, value = mode.partition("=")
+    if name == "write-into":
+        if not value.strip():
+            raise ExecutorError(f"{FAULTS_ENV}: bad fault mode {mode!r}; expected write-into=<path>", EXIT_USAGE)
+        return
     if name == "slow":
         try:
             seconds = float(value)
@@ -197,10 +203,12 @@ def parse_faults(raw: str) -> dict[str, list[str]]:
     return table
 
 
-def faults_for(table: dict[str, list[str]], agent_id: str) -> list[str]:
-    """The modes that apply to ``agent_id``: the ``*`` entry's, then the agent's own, without repeats."""
+def faults_for(table: dict[str, list[str]], agent_id: str, wave: int | None = None) -> list[str]:
+    """The modes that apply to ``agent_id``: the ``*`` entry's, the agent's own, then those of
+    ``wave-<n>:<AgentId>`` (one wave's agent only), without repeats."""
     out: list[str] = []
-    for mode in [*table.get("*", []), *table.get(agent_id, [])]:
+    scoped = table.get(f"wave-{wave}:{agent_id}", []) if wave is not None else []
+    for mode in [*table.get("*", []), *table.get(agent_id, []), *scoped]:
         if mode not in out:
             out.append(mode)
     return out
@@ -532,6 +540,18 @@ def run(task: AgentTask, modes: list[str]) -> int:
             raise ExecutorError(f"{name}: {exc.strerror or exc}", EXIT_REFUSED) from None
         _emit(f"{PREFIX} wrote outside ownership: {name}")
 
+    for mode in modes:
+        if mode.startswith("write-into="):
+            rel = _clean(mode.partition("=")[2])
+            target = safe_target(root, rel, "write-into")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("a", encoding="utf-8") as handle:
+                    handle.write(f"written by {task.agent_id} (fault write-into)\n")
+            except OSError as exc:
+                raise ExecutorError(f"{rel}: {exc.strerror or exc}", EXIT_REFUSED) from None
+            _emit(f"{PREFIX} wrote into: {rel}")
+
     seconds = _slow_seconds(modes)
     if seconds is not None:
         _emit(f"{PREFIX} slow: sleeping {seconds:g}s")
@@ -555,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             _emit(USAGE)
             return EXIT_OK
         task = load_task(task_file)
-        modes = faults_for(parse_faults(os.environ.get(FAULTS_ENV, "")), task.agent_id)
+        modes = faults_for(parse_faults(os.environ.get(FAULTS_ENV, "")), task.agent_id, task.wave)
         return run(task, modes)
     except ExecutorError as exc:
         sys.stdout.flush()

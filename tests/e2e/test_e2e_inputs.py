@@ -34,19 +34,24 @@ BROKEN_WAVES = {
 }
 
 
-def test_unparseable_waves_fail_their_plan_and_the_session_goes_on(
+def test_unparseable_waves_fail_their_plan_and_stop_their_sequence(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Each broken file in its own session: the plan item names the problem.
     waves = {1: wave_text(1), **{number: text for number, (text, _) in BROKEN_WAVES.items()}}
     repo = make_repo(pytester, monkeypatch, waves)
-    result = run_wave(pytester, *(f"waves/wave-{n}.md" for n in sorted(waves)), "-rA")
-    assert result.ret == 1  # the broken files failed, even though the good wave closed
-    assert_no_traceback(result)
-    result.assert_outcomes(passed=5, failed=len(BROKEN_WAVES))
     for number, (_, reason) in BROKEN_WAVES.items():
-        result.stdout.fnmatch_lines([reason])
-        result.stdout.fnmatch_lines([f"FAILED waves/wave-{number}.md::plan*"])
+        result = run_wave(pytester, f"waves/wave-{number}.md", "-rA")
+        assert result.ret == 1
+        assert_no_traceback(result)
+        result.stdout.fnmatch_lines([reason, f"FAILED waves/wave-{number}.md::plan*"])
+    # In a sequence, the good wave closes first and the broken one after it does not: the session fails.
+    (repo / "waves" / "wave-2.md").write_text(BROKEN_WAVES[3][0])
+    result = run_wave(pytester, "waves/wave-1.md", "waves/wave-2.md", "-rA")
+    assert result.ret == 1
+    assert_no_traceback(result)
     result.stdout.fnmatch_lines(["*wave waves/wave-1.md: CLOSED*"])
+    result.stdout.fnmatch_lines(["FAILED waves/wave-2.md::plan*"])
     assert WaveState(repo).outcome()["closed"] is True
 
 
@@ -168,10 +173,8 @@ def test_agent_killed_from_outside(pytester: pytest.Pytester, monkeypatch: pytes
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, out
     assert "Traceback" not in out, out
-    assert (
-        "A1 (implementation, local, attempt 1): exit status: expected exit 0 before the deadline, found died "
-        "from signal SIGKILL" in out
-    )
+    assert "A1 (implementation, local, attempt 1) crashed: killed by SIGKILL" in out
+    assert "died from signal SIGKILL" in out  # the failed check's row
     a1 = WaveState(repo).results()["A1"]
     assert a1["signal"] == signal.SIGKILL and a1["timed_out"] is False
 
