@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,20 +72,29 @@ def append_lines(path: Path, data: bytes, *, fsync: bool = False) -> None:
     if not data:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT):
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # seal a fragment left by a killed writer
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+    with _append_lock(path):
+        _write_locked(path, data, fsync=fsync)
+
+
+def _append_lock(path: Path) -> FileLock:
+    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
+
+
+def _write_locked(path: Path, data: bytes, *, fsync: bool) -> None:
+    """The write itself; the caller holds the append lock."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # seal a fragment left by a killed writer
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class CoordinationLog:
@@ -100,19 +109,22 @@ class CoordinationLog:
 
         Raises :class:`RecordError` (naming the field) before writing anything if one is invalid.
         """
-        canonical: list[Rec] = []
-        lines: list[bytes] = []
-        for record in records:
-            if isinstance(record, CoordinationRecord):
-                full, set_keys = record.to_json_dict(), None
-            else:
-                full, set_keys = normalize(record)
-            canonical.append(full)
-            # A partial update is written as given (plus id and timestamps): written out in full,
-            # its defaults would overwrite the fields it meant to leave alone when folded.
-            line = full if set_keys is None else {k: full[k] for k in full if k in set_keys or k in _ALWAYS}
-            lines.append(dumps_line(line) + b"\n")
-        append_lines(self.path, b"".join(lines), fsync=self.fsync)
+        canonical, data = _encode(records)
+        append_lines(self.path, data, fsync=self.fsync)
+        return canonical
+
+    def append_computed(self, compute: Callable[[], list[Rec]]) -> list[Rec]:
+        """Append what ``compute`` returns, computed while no other process can append.
+
+        For records derived from the log itself (the launcher's seeds): every process computes the
+        same ones, so deciding and appending must be one step, or two processes refreshing at once
+        both append the same seed. ``compute`` must read the log, not append to it.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _append_lock(self.path):
+            canonical, data = _encode(compute())
+            if data:
+                _write_locked(self.path, data, fsync=self.fsync)
         return canonical
 
     def reader(self, known_agents: Iterable[str] | None = None) -> LogReader:
@@ -120,6 +132,23 @@ class CoordinationLog:
 
     def read_all(self, known_agents: Iterable[str] | None = None) -> ReadBatch:
         return LogReader(self.path, known_agents=known_agents).poll(final=True)
+
+
+def _encode(records: Iterable[Rec | CoordinationRecord]) -> tuple[list[Rec], bytes]:
+    """Validate ``records`` (raising :class:`RecordError` before anything is written) and encode them."""
+    canonical: list[Rec] = []
+    lines: list[bytes] = []
+    for record in records:
+        if isinstance(record, CoordinationRecord):
+            full, set_keys = record.to_json_dict(), None
+        else:
+            full, set_keys = normalize(record)
+        canonical.append(full)
+        # A partial update is written as given (plus id and timestamps): written out in full,
+        # its defaults would overwrite the fields it meant to leave alone when folded.
+        line = full if set_keys is None else {k: full[k] for k in full if k in set_keys or k in _ALWAYS}
+        lines.append(dumps_line(line) + b"\n")
+    return canonical, b"".join(lines)
 
 
 class LogReader:

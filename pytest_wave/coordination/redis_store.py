@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -162,6 +162,10 @@ class RedisCoordinationLog(CoordinationLog):
         except _server_errors() as exc:
             raise self._error("append to", exc) from None
         return canonical
+
+    def append_computed(self, compute: Callable[[], list[Rec]]) -> list[Rec]:
+        """The server-side script already skips a launcher record equal to the stored latest version."""
+        return self.append(compute())
 
     def reader(self, known_agents: Iterable[str] | None = None) -> LogReader:
         return RedisLogReader(self, known_agents=known_agents)

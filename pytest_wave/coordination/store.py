@@ -211,10 +211,14 @@ class WaveCoordination:
         with self._lock:
             changed = self._poll()
             if seeds and self._facts_dirty:
-                updates = seed_updates(self.state, self.roster, self.facts)
-                if updates:
-                    self.log.append(updates)
-                    changed = self._poll() or changed
+                read_more: list[bool] = []
+
+                def updates() -> list[Rec]:
+                    read_more.append(self._poll())  # under the append lock: no one appends a seed in between
+                    return seed_updates(self.state, self.roster, self.facts)
+
+                appended = self.log.append_computed(updates)
+                changed = self._poll() or bool(appended) or any(read_more) or changed
             deps_changed = self.deps.poll()
             everything = self._first or self._facts_dirty or deps_changed
             if not (changed or everything):

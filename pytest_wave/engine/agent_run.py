@@ -123,12 +123,25 @@ def _coordination_section(ctx: WaveContext, agent: Agent, run_id: str, attempt: 
         return f"Coordination state unavailable this attempt: {exc}"
 
 
+def fingerprint_now(ctx: WaveContext, agent: Agent, executor: ResolvedExecutor) -> str:
+    """The prompt fingerprint an attempt of ``agent`` would have now (the same steps as a launch, but
+    Context7 is only selected, not fetched: the fingerprint covers the selection, not the docs)."""
+    task = build_task(ctx, agent, executor, "fingerprint", 1)
+    try:
+        body = resolved_prompt(agent, ctx.repo_root)
+    except WaveError as exc:
+        raise AttemptSetupError(exc.one_line()) from None
+    _, _, extra = _skills_and_docs(ctx, agent, task, body, fetch=False)
+    return prompt_fingerprint(task, body, extra)
+
+
 def _skills_and_docs(
-    ctx: WaveContext, agent: Agent, task: AgentTask, prompt_body: str
+    ctx: WaveContext, agent: Agent, task: AgentTask, prompt_body: str, *, fetch: bool = True
 ) -> tuple[str, str, dict[str, str]]:
     """The agent's skill text and Context7 docs for its prompt, and their hashes for the fingerprint.
 
-    A missing or broken skill bundle stops the attempt (it is a plan error); Context7 never does."""
+    A missing or broken skill bundle stops the attempt (it is a plan error); Context7 never does.
+    ``fetch=False`` selects the Context7 bundle without fetching it (no network, no notice)."""
     from pytest_wave import context7
     from pytest_wave.skills import resolve_skills
 
@@ -152,6 +165,8 @@ def _skills_and_docs(
             title=agent.title,
         )
         selection_hash = selection.selection_hash if selection.bundle_id != "none" else ""
+        if not fetch:
+            return skills.prompt_text, "", {"skills": skills.prompt_hash, "context7": selection_hash}
         cache_dir = ctx.paths.state_dir / "context7-cache"
         fetched = context7.prefetch(selection, cache_dir, disabled=ctx.options.dry_run)
         context7.record_notice(cache_dir, agent.id, fetched)  # the controller says it once per session

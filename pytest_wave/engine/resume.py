@@ -188,14 +188,9 @@ def latest_earlier_result(ctx: WaveContext, agent_id: str, run_id: str) -> tuple
 
 def current_fingerprint(ctx: WaveContext, agent: Agent, executor: ResolvedExecutor) -> str:
     """The prompt fingerprint an attempt of ``agent`` would have now."""
-    from pytest_wave.engine.agent_run import _skills_and_docs, build_task  # the same steps as a launch
-    from pytest_wave.engine.prompt import prompt_fingerprint
-    from pytest_wave.parse.roles import resolved_prompt
+    from pytest_wave.engine.agent_run import fingerprint_now  # the same steps as a launch
 
-    task = build_task(ctx, agent, executor, "resume-check", 1)
-    body = resolved_prompt(agent, ctx.repo_root)
-    _, _, extra = _skills_and_docs(ctx, agent, task, body)
-    return prompt_fingerprint(task, body, extra)
+    return fingerprint_now(ctx, agent, executor)
 
 
 # --------------------------------------------------------------------------- reuse

@@ -7,7 +7,9 @@ disposition:
 
 * ``first``: the first wave to run; its agents go through pytest's (xdist) loop;
 * ``later``: held back, run by the controller once every wave before it closed;
-* ``reused``: closed earlier with the same wave file and deliverables (not under ``--wave-fresh``);
+* ``reused``: marked complete in the lane's run state with no results of ours to re-verify (the
+  Node.js tool's record; not under ``--wave-fresh``). A wave pytest-wave closed itself runs as
+  ``first``/``later`` instead, and each of its agents reuses its proof when that still holds;
 * ``excluded``: outside ``--wave-start``/``--wave-end``/``--wave-auto-next``.
 """
 
@@ -221,13 +223,24 @@ def _plan_group(
             plan.disposition[wave.key] = "excluded"
             plan.reasons[wave.key] = f"outside the selected range {low}..{high}"
             continue
-        reason = _reuse(wave, plan, options)
+        # A wave we closed ourselves runs like any other: each agent item re-verifies and reuses its own
+        # proof (REUSED), so an input that changed reruns only the agents it touches. A wave known only
+        # from a completedWaves record (the Node.js tool's) has nothing to re-verify: trust the record.
+        reason = None if _closed_by_us(wave, plan) else _reuse(wave, plan, options)
         if reason is not None:
             plan.disposition[wave.key] = "reused"
             plan.reasons[wave.key] = reason
             continue
         plan.disposition[wave.key] = "later" if first_taken else "first"
         first_taken = True
+
+
+def _closed_by_us(wave: PlannedWave, plan: SessionPlan) -> bool:
+    """Whether pytest-wave closed the wave itself (input hashes recorded), not only marked it complete."""
+    if wave.ctx is None or wave.number is None:
+        return False
+    state = plan.run_states.get(wave.ctx.paths.state_dir)
+    return state is not None and state.closure(wave.number) is not None
 
 
 def _reuse(wave: PlannedWave, plan: SessionPlan, options: RunOptions) -> str | None:

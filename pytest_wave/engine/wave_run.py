@@ -157,10 +157,12 @@ class WaveRun:
         before = baseline.load(self.baseline_path)
         if before is not None:
             after = isolation.tree_snapshot(self.ctx)
+            plan = self._wave_file_in_repo()
             stray = [
                 path
                 for path in baseline.changed(before, after)
-                if not any(isolation.owns(agent, path) for agent in self.ctx.wave.agents)
+                # The wave file is the plan, not work: a human may fix it before a resumed run.
+                if path != plan and not any(isolation.owns(agent, path) for agent in self.ctx.wave.agents)
             ]
             # Each stray path with the agent(s) that were running when it was written.
             stray = isolation.describe_stray(self.ctx, self.run_id, stray, after)
@@ -175,6 +177,10 @@ class WaveRun:
                 )
             )
         return checks
+
+    def _wave_file_in_repo(self) -> str | None:
+        path = self.ctx.wave_path
+        return path.relative_to(self.ctx.repo_root).as_posix() if path.is_relative_to(self.ctx.repo_root) else None
 
     def _documentation_checks(self, task: AgentTask) -> list[Check]:
         promotions = self.ctx.wave.promoted

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from coordkit import rec, roster
 
 from pytest_wave.coordination.log import CoordinationLog, LogReader
-from pytest_wave.coordination.records import RecordError, normalize
+from pytest_wave.coordination.records import Rec, RecordError, normalize
 from pytest_wave.coordination.state import CoordinationState, reduce
 from pytest_wave.model.coordination import CoordinationRecord
 
@@ -42,6 +43,32 @@ def test_sixteen_processes_append_sixteen_thousand_whole_records(tmp_path: Path)
         mine = [int(i.split("-")[1]) for i in ids if i.startswith(f"w{worker}-")]
         assert mine == sorted(mine)
     assert path.read_bytes().count(b"\n") == PROCESSES * PER_PROCESS
+
+
+def _seeder(path: str, start: Any) -> None:
+    log = CoordinationLog(Path(path))
+    start.wait()
+
+    def missing_seed() -> list[Rec]:
+        present = {entry.record["id"] for entry in log.read_all().entries}
+        seed = rec(id="seed-A1", kind="request", agent_id="launcher", source="launcher", summary="deliver")
+        return [] if seed["id"] in present else [seed]
+
+    log.append_computed(missing_seed)
+
+
+def test_processes_deriving_the_same_seed_at_once_append_it_once(tmp_path: Path) -> None:
+    """Seeds are derived from the log by every process: deciding and appending is one locked step."""
+    path = tmp_path / "coordination" / "wave-0.jsonl"
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(8)
+    procs = [ctx.Process(target=_seeder, args=(str(path), start)) for _ in range(8)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    assert [entry.record["id"] for entry in CoordinationLog(path).read_all().entries] == ["seed-A1"]
 
 
 def _write_lines(path: Path, lines: list[str], tail: str = "") -> None:

@@ -213,6 +213,28 @@ def test_changed_prompt_is_not_reused(pytester: pytest.Pytester, monkeypatch: py
     assert statuses["A1"] == "reused" and statuses["A2"] == "passed"
 
 
+def test_wave_file_fixed_after_a_failed_run_is_not_an_unowned_change(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resumed run keeps the failed run's baseline, but the wave file is the plan, not work product."""
+    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
+    failed = subprocess.run(
+        [sys.executable, "-m", "pytest", "waves/wave-1.md", "-p", "no:cacheprovider", *N0],
+        cwd=repo,
+        env=_env("A2=exit-nonzero"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert failed.returncode == 1, failed.stdout
+    wave = repo / "waves" / "wave-1.md"
+    wave.write_text(wave.read_text().replace("Write part 2.", "Write part 2, carefully."))  # the human's fix
+    result = _rerun(repo, *N0)
+    assert result.returncode == 0, result.stdout
+    assert "unowned changes" not in result.stdout
+    assert _statuses(_runs(repo)[-1])["A1"] == "reused"
+
+
 def test_ctrl_c_then_rerun_resumes(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
     proc = _start(repo, "A2=hang", "-n", "2", "--wave-agent-timeout", "300")
