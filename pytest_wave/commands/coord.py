@@ -121,7 +121,7 @@ def _post(args: argparse.Namespace) -> int:
     wave = wave_number(args.wave)
     agent = _agent(args)
     given = {key: getattr(args, dest) for dest, key in _POST_FIELDS.items() if getattr(args, dest) is not None}
-    log = CoordinationLog(location.paths(wave).log)
+    log = location.log(wave)
     fields: dict[str, Any]
     existing = _read_state(log).get(args.id) if args.id else None
     if existing is not None:
@@ -152,7 +152,7 @@ def _flag(field: str | None) -> str:
 def _show(args: argparse.Namespace) -> int:
     location = locate(args)
     wave = wave_number(args.wave)
-    log = CoordinationLog(location.paths(wave).log)
+    log = location.log(wave)
     state = _read_state(log)
     records = [state.latest[rid] for rid in state.open_ids] if args.open else list(state.latest.values())
     if args.json:

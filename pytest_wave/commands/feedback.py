@@ -62,15 +62,15 @@ def register(subparsers: Any) -> None:
 
 
 def _queue(location: Location) -> FeedbackQueue:
-    return FeedbackQueue(location.orchestrator_dir, lambda lane, wave: CoordinationLog(_log_path(location, lane, wave)))
+    return FeedbackQueue(location.orchestrator_dir, lambda lane, wave: _log(location, lane, wave))
 
 
-def _log_path(location: Location, lane: str, wave: int) -> Any:
+def _log(location: Location, lane: str, wave: int) -> CoordinationLog:
     if lane != location.lane:
         raise WaveError(
             f"lane: request is for lane {lane}, this command resolved lane {location.lane}", fix="pass --lane"
         )
-    return location.paths(wave).log
+    return location.log(wave)
 
 
 def _line(request: FeedbackRequest) -> str:

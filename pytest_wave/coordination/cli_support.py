@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_wave.config import find_repo_root, load_config, resolve_lane
+from pytest_wave.coordination.log import CoordinationLog
 from pytest_wave.coordination.store import CoordinationPaths
 from pytest_wave.errors import WaveError
 from pytest_wave.model.config import LaneConfig
@@ -40,9 +41,25 @@ class Location:
     state_dir: Path
     orchestrator_dir: Path
     lane_config: LaneConfig | None
+    dry_run: bool = False
 
     def paths(self, wave: int) -> CoordinationPaths:
         return CoordinationPaths(self.state_dir, self.orchestrator_dir, wave)
+
+    def log(self, wave: int) -> CoordinationLog:
+        """The wave's log where the run keeps it: the JSONL file, or the shared server the lane's
+        ``[tool.wave.coordination]`` names (an agent on another host must post to the same log)."""
+        path = self.paths(wave).log
+        lane = self.lane_config
+        if lane is not None and not self.dry_run and lane.coordination.backend != "jsonl":
+            from pytest_wave.coordination.redis_store import configured_log
+
+            shared = configured_log(
+                lane.coordination, path, repo_root=self.repo_root, project=lane.project_name, lane=lane.name, wave=wave
+            )
+            if shared is not None:
+                return shared
+        return CoordinationLog(path)
 
 
 def wave_number(value: str | None, *, field: str = "wave") -> int:
@@ -80,7 +97,7 @@ def locate(args: argparse.Namespace) -> Location:
     orchestrator = (root / lane.orchestrator_state_dir).resolve() if lane else root / ".tmp" / "wave-orchestrator"
     if getattr(args, "dry_run", False):
         orchestrator = state / "orchestrator"
-    return Location(root, name, state, orchestrator, lane)
+    return Location(root, name, state, orchestrator, lane, dry_run=bool(getattr(args, "dry_run", False)))
 
 
 def wave_file(location: Location, wave: int, explicit: Path | None) -> Path:

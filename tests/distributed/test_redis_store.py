@@ -207,3 +207,38 @@ def test_the_file_stays_the_default(tmp_path: Path) -> None:
     assert shown_url("redis://user:pw@host:1/0") == "redis://user:***@host:1/0"
     with pytest.raises(ValueError, match="redis://"):
         CoordinationBackendConfig.model_validate({"backend": "redis", "url": "http://x"})
+
+
+def test_wave_coord_post_and_show_use_the_configured_stream(redis_server: RedisServer, tmp_path: Path) -> None:
+    """An agent on any host posts with the real `wave coord` command: the record lands in the shared
+    stream (not in a file on that host), and every host reads it back from there."""
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text(
+        '[tool.wave]\nprojectName = "demo"\n\n'
+        f'[tool.wave.coordination]\nbackend = "redis"\nurl = "{redis_server.url}"\n'
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WAVE_LANE": "main", "WAVE_NUMBER": "2"}
+    env["WAVE_AGENT_ID"] = "A1"
+    wave_cli = [sys.executable, "-m", "pytest_wave.cli"]
+    posted = subprocess.run(
+        [*wave_cli, "coord", "post", "--repo-root", str(repo), "--kind", "claim", "--summary", "parser is in"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert posted.returncode == 0, posted.stderr
+    settings = CoordinationBackendConfig.model_validate({"backend": "redis", "url": redis_server.url})
+    log = open_log(settings, tmp_path / "unused.jsonl", project="demo", lane="main", wave=2, where="test")
+    records = log.read_all().records
+    assert [(r["kind"], r["agentId"], r["summary"]) for r in records] == [("claim", "A1", "parser is in")]
+    assert not list(repo.rglob("*.jsonl")), "the record went to a local file instead of the shared stream"
+    shown = subprocess.run(
+        [*wave_cli, "coord", "show", "--repo-root", str(repo)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "parser is in" in shown.stdout
