@@ -10,58 +10,21 @@ the branches with worktree isolation's :func:`pytest_wave.engine.worktree.merge_
 
 from __future__ import annotations
 
-import os
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from filelock import FileLock
 
-from pytest_wave.errors import WaveError
+from pytest_wave.engine.git import GitError, identity_env, run_git
 
 GIT_TIMEOUT = 600.0  # seconds: a push or fetch over a slow link
-IDENTITY = ("pytest-wave", "pytest-wave@localhost")  # only when the repository has no user configured
-
-
-class GitError(WaveError):
-    """A git command failed (its stderr, in one line)."""
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None, raw: bool = False) -> str:
     """Run git in ``repo``; its output stripped (``raw``: as printed, for porcelain formats)."""
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            env={**os.environ, **(env or {})},
-        )
-    except FileNotFoundError:
-        raise GitError("git not found on PATH", fix="install git on every host of the wave") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {' '.join(args[:2])} did not finish within {GIT_TIMEOUT:g}s", path=repo) from None
-    if done.returncode != 0:
-        detail = " ".join((done.stderr or done.stdout).split())[:300]
-        raise GitError(f"git {' '.join(args[:2])} failed: {detail}", path=repo)
+    done = run_git(repo, *args, env=env, timeout=GIT_TIMEOUT, missing_fix="install git on every host of the wave")
     return done.stdout if raw else done.stdout.strip()
-
-
-def identity_env(repo: Path) -> dict[str, str]:
-    """Author/committer variables when the repository has no identity (a fresh host, CI)."""
-    try:
-        git(repo, "config", "user.email")
-        return {}
-    except GitError:
-        name, email = IDENTITY
-        return {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-        }
 
 
 def base_commit(repo: Path) -> str:

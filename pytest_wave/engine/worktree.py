@@ -16,7 +16,6 @@ The public surface:
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Sequence
@@ -25,67 +24,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pytest_wave.errors import WaveError
+from pytest_wave.engine.git import GitError, first_line, identity_env, run_git
 
-GIT_TIMEOUT = 120.0
-IDENTITY = ("pytest-wave", "pytest-wave@localhost")
 MergeStatus = Literal["merged", "up-to-date", "conflicted", "blocked", "missing"]
 _REF_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 NO_REPO_FIX = "run `git init && git add -A && git commit -m base` in the repository, or use --wave-isolation shared"
 
 
-class GitError(WaveError):
-    """A git command failed; the message carries git's own first line."""
-
-
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_MERGE_AUTOEDIT": "no", "LC_ALL": "C"}
-    # Our caller may itself run inside a git hook or worktree: never let that leak into ours.
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX"):
-        env.pop(name, None)
-    return {**env, **(extra or {})}
-
-
 def _git(
     cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            env=_env(env),
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise GitError("git is not on PATH", fix="install git, or use --wave-isolation shared") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} did not finish within {GIT_TIMEOUT:g}s in {cwd}") from None
-    if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {_first_line(proc)}")
-    return proc
-
-
-def _first_line(proc: subprocess.CompletedProcess[str]) -> str:
-    for text in (proc.stderr, proc.stdout):
-        for line in text.splitlines():
-            if line.strip():
-                return line.strip()
-    return f"exit {proc.returncode}"
-
-
-def _identity_env(top: Path) -> dict[str, str]:
-    """Commit as the repository's configured user; fall back to ``pytest-wave`` when none is set."""
-    name = _git(top, "config", "user.name", check=False).stdout.strip()
-    email = _git(top, "config", "user.email", check=False).stdout.strip()
-    env: dict[str, str] = {}
-    if not name:
-        env.update(GIT_AUTHOR_NAME=IDENTITY[0], GIT_COMMITTER_NAME=IDENTITY[0])
-    if not email:
-        env.update(GIT_AUTHOR_EMAIL=IDENTITY[1], GIT_COMMITTER_EMAIL=IDENTITY[1])
-    return env
+    return run_git(cwd, *args, check=check, env=env, missing_fix="install git, or use --wave-isolation shared")
 
 
 # -- repository ----------------------------------------------------------------------------------
@@ -207,7 +156,7 @@ def commit_all(worktree: Path, message: str, exclude: Sequence[str] = ()) -> str
     if _git(worktree, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return None
     top = git_toplevel(worktree) or worktree
-    _git(worktree, "commit", "--no-verify", "--quiet", "-m", message, env=_identity_env(top))
+    _git(worktree, "commit", "--no-verify", "--quiet", "-m", message, env=identity_env(top))
     return _git(worktree, "rev-parse", "HEAD").stdout.strip()
 
 
@@ -302,7 +251,7 @@ def merge_agent_branches(repo_root: Path, branches: Sequence[str], *, message: s
             f"a merge is already in progress in {top}", fix="finish it (`git commit`) or abort it, then rerun"
         )
     before = head_commit(top)
-    identity = _identity_env(top)
+    identity = identity_env(top)
     entries: list[MergeEntry] = []
     for branch in branches:
         tip = branch_tip(top, branch)
@@ -331,12 +280,12 @@ def merge_agent_branches(repo_root: Path, branches: Sequence[str], *, message: s
         if _merge_in_progress(top):
             _git(top, "merge", "--abort", check=False)
             entries.append(
-                MergeEntry(branch=branch, status="conflicted", files=unmerged, commit=tip, detail=_first_line(proc))
+                MergeEntry(branch=branch, status="conflicted", files=unmerged, commit=tip, detail=first_line(proc))
             )
         else:
             entries.append(
                 MergeEntry(
-                    branch=branch, status="blocked", files=_blocking_files(proc), commit=tip, detail=_first_line(proc)
+                    branch=branch, status="blocked", files=_blocking_files(proc), commit=tip, detail=first_line(proc)
                 )
             )
     return MergeReport(repo_root=str(top), head_before=before, head_after=head_commit(top), entries=entries)
