@@ -143,9 +143,25 @@ def record_base(ctx: WaveContext, run_id: str) -> WorktreeBase:
         except (OSError, ValidationError):
             pass
         top = worktree.require_repo(ctx.repo_root)
+        _refuse_ignored_deliverables(ctx)
         base = WorktreeBase(commit=worktree.head_commit(top), toplevel=str(top))
         write_model(path, base)
         return base
+
+
+def _refuse_ignored_deliverables(ctx: WaveContext) -> None:
+    """Worktree work reaches the main tree only through git: a deliverable git ignores would be checked
+    in the agent's worktree, then lost with it. Refuse before any agent starts."""
+    declared = {d.path: (a.id, d.line) for a in ctx.implementation_agents() for d in a.deliverables}
+    lost = worktree.ignored(ctx.repo_root, sorted(declared))
+    if lost:
+        shown = ", ".join(f"{path} ({declared[path][0]})" for path in lost[:5])
+        raise WaveError(
+            f"worktree isolation carries work through git, but git ignores these deliverables: {shown}",
+            path=ctx.wave.path,
+            line=declared[lost[0]][1] or None,
+            fix="un-ignore them (.gitignore), or run with --wave-isolation shared",
+        )
 
 
 def open_workspace(ctx: WaveContext, agent: Agent, run_id: str, attempt: int) -> Workspace:

@@ -170,6 +170,16 @@ def changed_files(worktree: Path, base: str) -> list[str]:
     return sorted(found)
 
 
+def ignored(cwd: Path, paths: Sequence[str]) -> list[str]:
+    """Those of ``paths`` (relative to ``cwd``) that git ignores and does not track: git cannot carry them."""
+    if not paths:
+        return []
+    proc = _git(cwd, "check-ignore", "--", *paths, check=False)
+    if proc.returncode not in (0, 1):  # 1: none ignored
+        raise GitError(f"git check-ignore failed in {cwd}: {first_line(proc)}")
+    return sorted({line for line in proc.stdout.splitlines() if line})
+
+
 def _z(text: str) -> list[str]:
     return [part for part in text.split("\0") if part]
 

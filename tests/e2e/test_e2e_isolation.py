@@ -154,3 +154,24 @@ def test_worktree_mode_outside_git_is_one_clear_line(
     result.stdout.fnmatch_lines(
         ["*error: worktree isolation needs a git repository, and * is not in one (fix: run `git init*"]
     )
+
+
+def test_worktree_mode_refuses_deliverables_git_ignores(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work reaches the main tree only through git: an ignored deliverable would pass in the worktree and
+    then vanish with it, so the wave stops before any agent starts, naming the file, line and fix."""
+    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
+    git_init(repo)
+    (repo / ".gitignore").write_text(".tmp/\nout/a2/\n")
+    git(repo, "commit", "-q", "-am", "ignore a2's output")
+    result = run_wave(pytester, WAVE, *NO_RETRY, *WORKTREE)
+    assert result.ret == 1, output(result)
+    assert_no_traceback(result)
+    result.stdout.fnmatch_lines(
+        [
+            "*waves/wave-1.md:*: error: worktree isolation carries work through git, but git ignores these "
+            "deliverables: out/a2/part.py (A2) (fix: un-ignore them (.gitignore), or run with --wave-isolation shared)"
+        ]
+    )
+    assert not (repo / "out" / "a1").exists(), "no agent may start"
