@@ -36,7 +36,8 @@ import pytest
 from pytest_wave.config import load_config
 from pytest_wave.controller import discover_wave_files
 from pytest_wave.distributed import carry, checkout, gitops
-from pytest_wave.engine.context import WaveContext
+from pytest_wave.engine.context import RunOptions, WaveContext
+from pytest_wave.engine.isolation import refuse_ignored_deliverables
 from pytest_wave.errors import WaveError
 from pytest_wave.items import AgentItem, ClosureItem
 from pytest_wave.model.result import AgentResult
@@ -162,6 +163,12 @@ def plan_distribution(config: pytest.Config) -> Distribution:
             f"{', '.join(dirty)}: not committed; remote hosts start from commit {base[:12]} "
             "and would run another plan (fix: git commit them first)"
         )
+    for wave in waves:
+        try:
+            ctx = WaveContext.load(wave, RunOptions(lane=config.getoption("wave_lane")))
+            refuse_ignored_deliverables(ctx, "a wave on several hosts", "or run the wave on one machine")
+        except WaveError as exc:
+            raise _usage(exc.one_line()) from None
     coordination = settings.coordination
     if coordination.backend != "redis":
         raise _usage(

@@ -29,6 +29,7 @@ from pytest_wave.executors.common import AgentLaunchRequest
 from pytest_wave.executors.ratelimit import RateLimitPolicy, record_switch, run_with_rate_limits
 from pytest_wave.executors.redact import Redactor, redact_env
 from pytest_wave.model.result import AgentResult, Check
+from pytest_wave.model.status import AgentStatus
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.roles import resolved_prompt
@@ -325,13 +326,13 @@ def _launch_and_judge(
             stdin_path=spec.stdin_path,
             pid_path=paths.state_dir / "pids" / f"{safe}.pid",
         )
-    status = {
-        "code": process.exit_code if process.exit_code is not None else -(process.signal or 1),
-        "promptHash": fingerprint,
-        "orchestratorId": f"{ctx.lane.name}-pytest-wave",
-        "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(process.finished_at)),
-    }
-    write_text_atomic(status_path, json.dumps(status, indent=2) + "\n")
+    status = AgentStatus(
+        code=process.exit_code if process.exit_code is not None else -(process.signal or 1),
+        prompt_hash=fingerprint,
+        orchestrator_id=f"{ctx.lane.name}-pytest-wave",
+        completed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(process.finished_at)),
+    )
+    write_text_atomic(status_path, status.to_json())  # reconcile reads it (engine/status_reconcile.py)
     redactor.file(log_path)  # the CLI wrote it; nothing it echoed (keys, tokens) may stay on disk
     scan = impl.scan_output(log_path)
     usage_of = getattr(impl, "usage", None)  # optional: vendor runtimes report tokens and cost

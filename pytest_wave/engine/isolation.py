@@ -143,24 +143,24 @@ def record_base(ctx: WaveContext, run_id: str) -> WorktreeBase:
         except (OSError, ValidationError):
             pass
         top = worktree.require_repo(ctx.repo_root)
-        _refuse_ignored_deliverables(ctx)
+        refuse_ignored_deliverables(ctx, "worktree isolation", "or run with --wave-isolation shared")
         base = WorktreeBase(commit=worktree.head_commit(top), toplevel=str(top))
         write_model(path, base)
         return base
 
 
-def _refuse_ignored_deliverables(ctx: WaveContext) -> None:
-    """Worktree work reaches the main tree only through git: a deliverable git ignores would be checked
-    in the agent's worktree, then lost with it. Refuse before any agent starts."""
+def refuse_ignored_deliverables(ctx: WaveContext, mode: str, alternative: str) -> None:
+    """Worktree (and remote host) work reaches the main tree only through git: a deliverable git ignores
+    would be checked where the agent worked, then lost. Refuse before any agent starts."""
     declared = {d.path: (a.id, d.line) for a in ctx.implementation_agents() for d in a.deliverables}
     lost = worktree.ignored(ctx.repo_root, sorted(declared))
     if lost:
         shown = ", ".join(f"{path} ({declared[path][0]})" for path in lost[:5])
         raise WaveError(
-            f"worktree isolation carries work through git, but git ignores these deliverables: {shown}",
+            f"{mode} carries work through git, but git ignores these deliverables: {shown}",
             path=ctx.wave.path,
             line=declared[lost[0]][1] or None,
-            fix="un-ignore them (.gitignore), or run with --wave-isolation shared",
+            fix=f"un-ignore them (.gitignore), {alternative}",
         )
 
 

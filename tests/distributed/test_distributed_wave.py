@@ -224,6 +224,13 @@ def test_what_a_distributed_wave_needs_is_checked_first_in_one_line(tmp_path: Pa
     assert "waves/wave-1.md: not committed; remote hosts start from commit" in _error_line(_preflight(repo))
     git(repo, "commit", "-qam", "two agents")
 
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text() + "out/a2/\n")
+    git(repo, "commit", "-qam", "ignore a2's output")
+    line = _error_line(_preflight(repo))  # git would never carry it back from a host
+    assert "a wave on several hosts carries work through git, but git ignores these deliverables: out/a2/" in line
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text().replace("out/a2/\n", ""))
+    git(repo, "commit", "-qam", "carry a2's output again")
+
     (repo / "pyproject.toml").write_text(config.replace('backend = "redis"', 'backend = "jsonl"'))
     git(repo, "commit", "-qam", "file log")
     line = _error_line(_preflight(repo))
