@@ -25,6 +25,7 @@ from planner.common import Repo
 from planner.draft import spec_error
 from planner.models import DraftSpec
 from planner.rendering import render
+from pytest_wave.engine import baseline
 from pytest_wave.engine.files import write_text_atomic
 from pytest_wave.engine.process import run_process
 from pytest_wave.errors import WaveError
@@ -134,6 +135,7 @@ def run_planner(
     except OSError as exc:
         raise PlannerUnavailable(f"cannot write {planner_dir}: {exc.strerror or exc}") from None
     timeout = float(profile.budget.minutes * 60) if profile.budget.minutes else DEFAULT_TIMEOUT
+    before = baseline.snapshot(repo.root)  # the planner may write its spec (under .wave/) and nothing else
     try:
         process = run_process(
             launch.argv,
@@ -146,6 +148,13 @@ def run_planner(
     except OSError as exc:  # the binary exists but cannot start (permissions, a broken shebang, ...)
         raise PlannerUnavailable(f"cannot start {program}: {exc.strerror or exc}") from None
     redactor.file(log_path)
+    stray = baseline.changed(before, baseline.snapshot(repo.root))
+    if stray:
+        # Not a fallback case: the tree is no longer what the request was planned against.
+        raise WaveError(
+            f"the {runtime.executor_id} planner runtime changed files outside its spec: {', '.join(stray[:10])}",
+            fix="review and revert those changes; a planner may only write its spec",
+        )
     if not spec_path.is_file():
         raise PlannerFailed(f"the planner wrote no {spec_rel} ({process.describe()}; log: {_rel(log_path, repo)})")
     try:

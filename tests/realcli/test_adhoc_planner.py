@@ -174,3 +174,25 @@ def test_skills_reach_each_runtime_beyond_the_task_prompt(
     assert "### codex adapter" in a1
     overlays = repo / ".tmp/main-wave-launcher/executors/wave-1"
     assert "| runtime-codex | runtime codex | yes |" in next(overlays.glob("*a1*/skills.resolved.md")).read_text()
+
+
+def test_a_planner_that_writes_outside_its_spec_stops_the_run(
+    real_clis: dict[str, str], mock_model: MockModelServer, tmp_path: Path
+) -> None:
+    """The planner may write its spec and nothing else: a stray edit is named, and nothing is planned
+    (falling back to the template would plan against a tree the model already changed)."""
+    repo = make_repo(tmp_path / "repo")
+    run_id = "stray-1"
+    spec = json.dumps(model_spec(repo, run_id))
+    steps = [
+        Step(write="src/login.py", content="# the planner was not asked to touch this\n"),
+        Step(write=f".wave/adhoc/runs/{run_id}/planner/draft-spec.json", content=spec),
+        Step(text="Spec written."),
+    ]
+    mock_model.set_scenario(Scenario(agents={"planner": Script(steps=steps)}))
+    result = plan(repo, isolated_env(tmp_path / "home", mock_model), run_id)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "the claude planner runtime changed files outside its spec: src/login.py" in result.stderr
+    assert "fix: review and revert those changes" in result.stderr
+    assert not (repo / ".wave/adhoc/runs" / run_id / "wave-adhoc.md").exists()
