@@ -111,6 +111,10 @@ class XdistCrashes:
         self._stop_orphans(wave_key)
         if state.max_attempts > 1 and state.closure_selected(wave_key):
             report.outcome = "rerun"  # type: ignore[assignment]  # the wave runs the agent again
+            # A rerun report shows only "R": say what happened now, or the crash is never told.
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if terminal is not None:
+                terminal.write_line(f"{crashitem}: {report.longrepr} (retrying)", yellow=True)
 
     def _stop_orphans(self, wave_key: str) -> None:
         """The dead worker's agent keeps running (own session): stop it now, whether or not it is retried."""

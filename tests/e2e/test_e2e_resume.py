@@ -296,3 +296,31 @@ def test_crashed_xdist_worker_is_an_error_and_its_agent_is_stopped(
     assert "crashed: xdist worker gw" in out and "died (killed by SIGKILL) while running it" in out
     assert "CRASHED waves/wave-1.md::A2" in out and " 1 error" in out
     assert process_gone(agent), "the crashed worker's agent was left running"
+
+
+def test_crashed_xdist_worker_with_a_retry_left_is_told_before_the_rerun(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun report shows only "R": the crash and its signal are printed when they happen."""
+    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
+    argv = ["waves/wave-1.md", "-p", "no:cacheprovider", "-n", "2", "--wave-max-retries", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *argv, "--wave-agent-timeout", "3"],  # the retry hangs too: cut it short
+        cwd=repo,
+        env=_env("A2=hang"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _hanging_pid(repo, proc, "A2", ("A1",))
+        record = json.loads(next((repo / STATE).glob("pids/wave-1-*-a2.proc.json")).read_text())
+        os.kill(record["owner_pid"], signal.SIGKILL)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out
+    assert "waves/wave-1.md::A2: A2 crashed: xdist worker gw" in out and "(killed by SIGKILL)" in out, out
+    assert "(retrying)" in out and "A2[attempt-2]" in out, out
