@@ -270,6 +270,10 @@ class WaveController:
             if outcome is None:
                 terminalreporter.write_line(state.not_closed.get(wave_key, "closure did not run"))
                 continue
+            if not outcome.agents:  # no agent ran (e.g. a later wave after one that did not close): no table
+                reason = outcome.reason or state.not_closed.get(wave_key, "no agent ran")
+                terminalreporter.write_line(f"reason: {reason}")
+                continue
             for line in closure_table.lines(outcome):  # agent, role, executor, attempt, verdict, [usage], reason
                 terminalreporter.write_line(line)
             if outcome.reason:

@@ -2,7 +2,8 @@
 
 ``run-state.json`` only ever grows (lifecycle 7.12). A file that does not parse is never overwritten
 or dropped: reading it raises :class:`RunStateError` naming the file, and ``--wave-reconcile`` moves
-it aside (``run-state.json.corrupt-<stamp>``) before rebuilding from the recorded wave outcomes.
+it aside (``run-state.json.corrupt-<stamp>``) before rebuilding from the recorded wave outcomes and,
+for a wave no run recorded as closed, from its agents' status files (:mod:`.status_reconcile`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pydantic import ValidationError
 
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import write_text_atomic
+from pytest_wave.engine.status_reconcile import StatusAnalysis, analyze
 from pytest_wave.errors import WaveError
 from pytest_wave.model.result import WaveOutcome
 from pytest_wave.model.run_state import RunState, WaveClosure, now_iso
 
 LOCK_TIMEOUT = 30.0  # seconds; writers hold the lock for one read-modify-write
+KEPT_NOTE = " (it stays in completedWaves: reconcile never removes a wave)"
 
 
 class RunStateError(WaveError):
@@ -139,9 +142,12 @@ def reuse_reason(ctx: WaveContext, state: RunState) -> str | None:
 @dataclass
 class ReconcileReport:
     path: Path
-    added: list[int] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)  # from a recorded closed outcome (wave.json)
+    added_from_status: list[int] = field(default_factory=list)  # from the agents' status files
     recorded: list[int] = field(default_factory=list)  # closure records (re)built for waves already listed
     not_reconstructable: dict[int, str] = field(default_factory=dict)
+    codes: dict[int, list[str]] = field(default_factory=dict)  # wave -> its reason codes, in order
+    already_listed: set[int] = field(default_factory=set)  # not reconstructable, but listed before (kept)
     corrupt_kept_as: Path | None = None
     corrupt_reason: str | None = None
     completed: list[int] = field(default_factory=list)
@@ -151,10 +157,12 @@ class ReconcileReport:
         if self.corrupt_kept_as is not None:
             out.append(f"[reconcile] {self.path} was corrupt ({self.corrupt_reason}); kept as {self.corrupt_kept_as}")
         out.append("[reconcile] added from results: " + (_list(self.added) or "none"))
+        out.append("[reconcile] added from status files: " + (_list(self.added_from_status) or "none"))
         if self.recorded:
             out.append("[reconcile] input hashes recorded for: " + _list(self.recorded))
         for number, reason in sorted(self.not_reconstructable.items()):
-            out.append(f"[reconcile] wave {number} not reconstructable: {reason}")
+            kept = KEPT_NOTE if number in self.already_listed else ""
+            out.append(f"[reconcile] wave {number} not reconstructable: {reason}{kept}")
         out.append("[reconcile] completed waves now: " + (_list(self.completed) or "none"))
         return out
 
@@ -181,18 +189,35 @@ def latest_closed_outcome(ctx: WaveContext) -> WaveOutcome | None:
     return best
 
 
-def _why_not(ctx: WaveContext) -> str:
-    number = ctx.wave.number
-    folder = ctx.paths.state_dir / "results" / f"wave-{number}"
-    if not any(folder.glob("*/wave.json")):
-        return "no recorded outcome"
-    return "no recorded run closed it with the current wave file"
+@dataclass
+class _Evidence:
+    """What proves a wave complete: a closed outcome (stronger), or its status files."""
+
+    ctx: WaveContext
+    outcome: WaveOutcome | None
+    analysis: StatusAnalysis | None
+
+    @property
+    def run_id(self) -> str | None:
+        if self.outcome is not None:
+            return self.outcome.run_id
+        if self.analysis is not None and self.analysis.complete:
+            return self.analysis.run_id or "unknown"
+        return None
+
+
+def _evidence(ctx: WaveContext) -> _Evidence:
+    outcome = latest_closed_outcome(ctx)
+    return _Evidence(ctx, outcome, None if outcome is not None else analyze(ctx))
 
 
 def reconcile(ctxs: list[WaveContext], path: Path) -> ReconcileReport:
-    """Rebuild ``path`` from the recorded outcomes of ``ctxs``: add every wave a run closed with the
-    current wave file. Waves already listed stay listed; a corrupt file is moved aside, not lost."""
+    """Rebuild ``path`` for the waves of ``ctxs``: add every wave a run closed with the current wave
+    file, else every wave its status files prove complete (lifecycle.md 7.11). Waves already listed
+    stay listed; a corrupt file is moved aside, not lost."""
     report = ReconcileReport(path=path)
+    # The evidence is read before the lock: it reads many files, and writers wait on the lock.
+    found = [_evidence(ctx) for ctx in ctxs if ctx.wave.number is not None]
     with _lock(path):
         try:
             state = load(path)
@@ -203,24 +228,27 @@ def reconcile(ctxs: list[WaveContext], path: Path) -> ReconcileReport:
             report.corrupt_kept_as, report.corrupt_reason = kept, exc.message
             state = RunState()
         before = set(state.completed_waves)
-        for ctx in ctxs:
-            number = ctx.wave.number
-            if number is None:
+        for evidence in found:
+            number = evidence.ctx.wave.number
+            assert number is not None
+            run_id = evidence.run_id
+            if run_id is None:
+                assert evidence.analysis is not None
+                report.not_reconstructable[number] = evidence.analysis.reasons()
+                report.codes[number] = evidence.analysis.codes()
+                if number in before:
+                    report.already_listed.add(number)
                 continue
-            outcome = latest_closed_outcome(ctx)
-            if outcome is None:
-                if number not in before:
-                    report.not_reconstructable[number] = _why_not(ctx)
-                continue
+            source = "reconcile" if evidence.outcome is not None else "status-files"
             if number not in before:
-                report.added.append(number)
+                (report.added if evidence.outcome is not None else report.added_from_status).append(number)
             elif state.closure(number) is None:
                 report.recorded.append(number)
             else:
                 continue
             state.completed_waves = sorted({*state.completed_waves, number})
-            state.closures[str(number)] = closure_record(ctx, outcome.run_id, source="reconcile")
-        if report.added or report.recorded or report.corrupt_kept_as is not None:
+            state.closures[str(number)] = closure_record(evidence.ctx, run_id, source=source)
+        if report.added or report.added_from_status or report.recorded or report.corrupt_kept_as is not None:
             save(path, state)
         report.completed = list(state.completed_waves)
     return report

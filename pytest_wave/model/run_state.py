@@ -28,7 +28,9 @@ class WaveClosure(BaseModel):
     closed_at: str = Field(alias="closedAt")
     # Deliverable path (repository-relative) -> sha256 of its bytes, or None when it did not exist.
     deliverables: dict[str, str | None] = Field(default_factory=dict)
-    source: str = "closure"  # "closure" (a run closed it) or "reconcile" (rebuilt from results)
+    # "closure" (a run closed it), "reconcile" (rebuilt from a closed wave.json) or "status-files"
+    # (rebuilt from the agents' status files; run_id is the run that left their latest logs)
+    source: str = "closure"
 
 
 class RunState(BaseModel):

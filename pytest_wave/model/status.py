@@ -33,9 +33,10 @@ def parse_status(text: str) -> AgentStatus:
         raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(decoded, int) and not isinstance(decoded, bool):
         return AgentStatus(code=decoded)  # legacy: the exit code alone
+    if not isinstance(decoded, dict):
+        raise ValueError(f"expected an object with a code or a bare exit code, found {type(decoded).__name__}")
     try:
         return AgentStatus.model_validate(decoded)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise ValueError(f"{where}: {first['msg']}") from None
+        raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None

@@ -63,7 +63,10 @@ def usage_line(usage: Usage | None) -> str | None:
 
 
 def lines(outcome: WaveOutcome) -> list[str]:
-    """The table as aligned text lines, plus a usage line when the wave spent anything."""
+    """The table as aligned text lines, plus a usage line when the wave spent anything (no lines when
+    no agent ran: a header over nothing says less than the wave's reason)."""
+    if not outcome.agents:
+        return []
     table = rows(outcome)
     padded = len(table[0]) - 1
     widths = [max(len(row[i]) for row in table) for i in range(padded)]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from e2ekit import WaveState, assert_no_traceback, make_repo, output, run_wave, wave_text
@@ -23,6 +24,14 @@ def _finished(state: WaveState, wave: int) -> list[float]:
     return [json.loads(p.read_text())["finished_at"] for p in files]
 
 
+def _section(result: pytest.RunResult, title: str) -> list[str]:
+    """The lines of the terminal-summary section ``title``, up to the next separator line."""
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if title in line) + 1
+    end = next((i for i in range(start, len(lines)) if re.match(r"^[=-]{3,}", lines[i])), len(lines))
+    return lines[start:end]
+
+
 def test_waves_run_in_order_stop_at_the_first_open_one_and_resume(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -35,6 +44,8 @@ def test_waves_run_in_order_stop_at_the_first_open_one_and_resume(
     first.stdout.fnmatch_lines(["*wave waves/wave-0.md: CLOSED*"])
     first.stdout.fnmatch_lines(["*wave waves/wave-1.md: NOT CLOSED*"])
     first.stdout.fnmatch_lines(["*wave waves/wave-2.md: NOT CLOSED*", "*reason: not run: wave 1 did not close"])
+    # No agent of wave 2 ran: its section is the reason alone (no empty agent table, no "attempts: 1").
+    assert _section(first, "wave waves/wave-2.md: NOT CLOSED") == ["reason: not run: wave 1 did not close"]
     first.stdout.fnmatch_lines(["SKIPPED*not run: wave 1 did not close*"])
     assert not _started(state, 2), "wave 2 started although wave 1 did not close"
     # Wave 1 started only after wave 0 closed (its evaluator had finished).
