@@ -5,12 +5,11 @@ A8/A9/A0, all ``local``) and times three whole ``python -m pytest waves/wave-2.m
 -q -p no:cacheprovider`` processes in it, interpreter start included:
 
 1. ``first``: the wave runs and closes (default worker choice: xdist with one worker per agent);
-2. ``rerun``: the same command again, nothing changed: the session finds the wave closed with the same
-   wave file and deliverables and reports it reused without starting anything;
-3. ``agent-level``: the wave file's heading edited (its hash changes, no agent's prompt does), so the
-   wave is run again and every agent and closure stage re-verifies its earlier proof (prompt
-   fingerprint, sha256 of its files, what closure judged, the orchestrator's own closure checks) and
-   reports ``reused`` instead of running.
+2. ``rerun``: the same command again, nothing changed: every agent and closure stage re-verifies its
+   earlier proof (prompt fingerprint, sha256 of its files, what closure judged, the orchestrator's own
+   closure checks) and reports ``reused``; no xdist worker and no agent starts;
+3. ``agent-level``: the wave file's heading edited first (the wave's hash changes, no agent's prompt
+   does): the same re-verification, so the result must not depend on the wave file being untouched.
 
 Figure: median over the runs of (2) / (1) and (3) / (1); target <= 0.2 for both.
 Options: ``--runs N`` (default 5), ``--agents N`` (default 8), ``--keep``.
