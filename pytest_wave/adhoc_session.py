@@ -49,7 +49,7 @@ def prepare(config: pytest.Config) -> None:
             lookup=_executor_lookup(config),
         )
     except WaveError as exc:
-        raise pytest.UsageError(exc.one_line()) from None
+        raise pytest.UsageError(exc.usage_line()) from None
     path = str(repo.root / record.wave_path)
     _use(config, path)
     recorder = AdhocRecorder(repo.root, record.run_id, path, planner_line(record))

@@ -35,6 +35,11 @@ class WaveError(Exception):
         hint = f" (fix: {self.fix})" if self.fix else ""
         return f"{where}error: {text}{hint}"
 
+    def usage_line(self) -> str:
+        """For ``pytest.UsageError``, which prints ``ERROR: `` itself: no second "error:" without a path."""
+        line = self.one_line()
+        return line.removeprefix("error: ") if self.path is None else line
+
     def __str__(self) -> str:
         return self.one_line()
 

@@ -145,7 +145,7 @@ class SequenceController:
                 lookup=state.lookup,
             )
         except WaveError as exc:
-            raise pytest.UsageError(exc.one_line()) from None
+            raise pytest.UsageError(exc.usage_line()) from None
         seq.wire = {_wire_key(config, k): v for k, v in seq.plan.to_wire().items()}
         for line in seq.plan.messages:
             _say(config, line)

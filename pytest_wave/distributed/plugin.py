@@ -149,7 +149,7 @@ def plan_distribution(config: pytest.Config) -> Distribution:
     try:
         settings = load_config(config.rootpath)
     except WaveError as exc:
-        raise _usage(exc.one_line()) from None
+        raise _usage(exc.usage_line()) from None
     where = str(settings.source_path or config.rootpath / "pyproject.toml")
     tracked = [os.path.relpath(p, toplevel) for p in waves]
     if settings.source_path is not None:
@@ -157,7 +157,7 @@ def plan_distribution(config: pytest.Config) -> Distribution:
     try:
         dirty = gitops.uncommitted(toplevel, tracked)
     except WaveError as exc:
-        raise _usage(exc.one_line()) from None
+        raise _usage(exc.usage_line()) from None
     if dirty:
         raise _usage(
             f"{', '.join(dirty)}: not committed; remote hosts start from commit {base[:12]} "
@@ -168,7 +168,7 @@ def plan_distribution(config: pytest.Config) -> Distribution:
             ctx = WaveContext.load(wave, RunOptions(lane=config.getoption("wave_lane")))
             refuse_ignored_deliverables(ctx, "a wave on several hosts", "or run the wave on one machine")
         except WaveError as exc:
-            raise _usage(exc.one_line()) from None
+            raise _usage(exc.usage_line()) from None
     coordination = settings.coordination
     if coordination.backend != "redis":
         raise _usage(
