@@ -109,12 +109,27 @@ class XdistCrashes:
         ]
         report.user_properties[:] = props
         self._stop_orphans(wave_key)
-        if state.max_attempts > 1 and state.closure_selected(wave_key):
+        if state.max_attempts > 1 and self._closure_expected(wave_key):
             report.outcome = "rerun"  # type: ignore[assignment]  # the wave runs the agent again
             # A rerun report shows only "R": say what happened now, or the crash is never told.
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             if terminal is not None:
                 terminal.write_line(f"{crashitem}: {report.longrepr} (retrying)", yellow=True)
+
+    def _closure_expected(self, wave_key: str) -> bool:
+        """Whether the wave's closure (which retries the agent) will run. Workers report the closure
+        items they hold back only when they finish, so mid-session the controller may not know yet."""
+        state = session_state(self.config)
+        if wave_key in state.held_closure:
+            return state.closure_selected(wave_key)
+        option = self.config.option
+        if option.keyword or option.markexpr or getattr(option, "deselect", None):
+            return False  # a filtered session may have left closure out: report the crash as final
+        try:
+            ctx = WaveContext.load(Path(wave_key), state.options, lookup=state.lookup)
+        except WaveError:
+            return False
+        return bool(ctx.closure_agents())  # unfiltered: every closure item of the wave is selected
 
     def _stop_orphans(self, wave_key: str) -> None:
         """The dead worker's agent keeps running (own session): stop it now, whether or not it is retried."""
