@@ -12,18 +12,23 @@ severity. Records without an explicit ``severity`` get one from what they are: l
 advisory (the agent's own proof gate already covers them), ``priority=low`` is soft, the rest hard.
 
 Everything a projection needs is indexed here as records arrive, so a refresh after one append
-touches only what that record changed.
+touches only what that record changed. A cold fold (a whole log at once) materializes the latest
+versions, open and blocking ids, and leaves the secondary indexes to the first reader of any of
+them (:meth:`CoordinationState._settle`): the same indexes, built in one pass.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import and_, attrgetter, eq, is_, itemgetter, ne
 from typing import Any
 
 from pytest_wave.coordination.gcpause import gc_paused
-from pytest_wave.coordination.records import Rec, text_of
+from pytest_wave.coordination.log import LogEntry, ReadBatch, Version
+from pytest_wave.coordination.records import CanonicalLine, Rec, asdict, text_of
 from pytest_wave.model.coordination import (
     BLOCKING_KINDS,
     BLOCKING_SEVERITIES,
@@ -33,6 +38,12 @@ from pytest_wave.model.coordination import (
 )
 
 RECENT = 40  # versions kept for the board's activity feed
+_get_id = attrgetter("id")
+_get_kind = attrgetter("kind")
+_get_targets = attrgetter("targets")
+_get_created = attrgetter("createdAt")
+_get_kind_key = itemgetter("kind")
+_get_status_key = itemgetter("status")
 _NOT_ACTIONABLE = frozenset(
     {"human-feedback", "human-escalation", "orchestrator-guidance", "resolved-by-policy", "integration-summary"}
 )
@@ -131,29 +142,33 @@ class CoordinationState:
 
     def __init__(self, roster: Roster | None = None) -> None:
         self.roster = roster
+        # The materialized state proper: latest version of each id, open, blocking.
         self.latest: dict[str, Rec] = {}  # id -> folded record, ordered by last update
-        self.first_seen: dict[str, int] = {}  # id -> sequence number of its first version
         self.record_count = 0
         self.recent: deque[Rec] = deque(maxlen=RECENT)
         self.open_ids: dict[str, None] = {}
         self.blocking_ids: dict[str, None] = {}
-        self.by_kind = _Index()  # kind -> latest ids (any status)
-        self.open_by_kind = _Index()
-        self.blocking_by_kind = _Index()
-        self.open_by_target = _Index()  # agent id / capability:<c> / raw target -> open ids
-        self.open_by_author = _Index()
-        self.open_relevant = _Index()  # agent id -> open ids whose refs touch its paths/components
-        self.linked_requests = _Index()  # clarification id -> linked request ids
-        self.interface_ids: dict[str, None] = {}
-        self.impact_ids: dict[str, None] = {}
-        self.conflict_ids: dict[str, None] = {}  # open claims that say conflict/contradict
+        # Secondary indexes for the projections, behind properties of the same name without the
+        # underscore: a cold fold leaves them to the first reader (see _settle).
+        self._deferred: Callable[[], Iterator[tuple[str, Rec | CanonicalLine]]] | None = None
+        self._settle_lock = threading.Lock()
+        self._by_kind = _Index()  # kind -> latest ids (any status)
+        self._open_by_kind = _Index()
+        self._blocking_by_kind = _Index()
+        self._open_by_target = _Index()  # agent id / capability:<c> / raw target -> open ids
+        self._open_by_author = _Index()
+        self._open_relevant = _Index()  # agent id -> open ids whose refs touch its paths/components
+        self._linked_requests = _Index()  # clarification id -> linked request ids
+        self._interface_ids: dict[str, None] = {}
+        self._impact_ids: dict[str, None] = {}
+        self._conflict_ids: dict[str, None] = {}  # open claims that say conflict/contradict
         # Helper assignments: request id -> its assignments. Targets that name an agent resolve
         # once per version; capability targets are decided in log order and then kept (sticky).
-        self.assignments: dict[str, list[dict[str, Any]]] = {}
-        self.blocking_requests: dict[str, None] = {}  # routable requests with a blocking assignment
+        self._assignments: dict[str, list[dict[str, Any]]] = {}
+        self._blocking_requests: dict[str, None] = {}  # routable requests with a blocking assignment
         self._assignee: dict[tuple[str, str], str | None] = {}  # (request id, target) -> agent
         self._blocking_cache: list[dict[str, Any]] | None = None
-        self.load: Counter[str] = Counter()  # agent -> blocking assignments
+        self._load: Counter[str] = Counter()  # agent -> blocking assignments
         # What changed since the last take_changes(): agent ids whose inbox may differ, kinds seen.
         self.touched: set[str] = set()
         self.changed_kinds: set[str] = set()
@@ -166,6 +181,85 @@ class CoordinationState:
         self._ids: frozenset[str] = frozenset()
         if roster is not None:
             self._index_roster(roster)
+
+    # -- secondary indexes (built on first use after a cold fold) -----------------------------
+    @property
+    def by_kind(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._by_kind
+
+    @property
+    def open_by_kind(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._open_by_kind
+
+    @property
+    def blocking_by_kind(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._blocking_by_kind
+
+    @property
+    def open_by_target(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._open_by_target
+
+    @property
+    def open_by_author(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._open_by_author
+
+    @property
+    def open_relevant(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._open_relevant
+
+    @property
+    def linked_requests(self) -> _Index:
+        if self._deferred is not None:
+            self._settle()
+        return self._linked_requests
+
+    @property
+    def interface_ids(self) -> dict[str, None]:
+        if self._deferred is not None:
+            self._settle()
+        return self._interface_ids
+
+    @property
+    def impact_ids(self) -> dict[str, None]:
+        if self._deferred is not None:
+            self._settle()
+        return self._impact_ids
+
+    @property
+    def conflict_ids(self) -> dict[str, None]:
+        if self._deferred is not None:
+            self._settle()
+        return self._conflict_ids
+
+    @property
+    def assignments(self) -> dict[str, list[dict[str, Any]]]:
+        if self._deferred is not None:
+            self._settle()
+        return self._assignments
+
+    @property
+    def blocking_requests(self) -> dict[str, None]:
+        if self._deferred is not None:
+            self._settle()
+        return self._blocking_requests
+
+    @property
+    def load(self) -> Counter[str]:
+        if self._deferred is not None:
+            self._settle()
+        return self._load
 
     # -- roster lookups ------------------------------------------------------------------------
     def _index_roster(self, roster: Roster) -> None:
@@ -235,12 +329,13 @@ class CoordinationState:
     # -- applying records ----------------------------------------------------------------------
     def apply(self, record: Rec, set_keys: frozenset[str] | None = None) -> Rec:
         """Fold one record (the next in log order) into the state; returns the folded version."""
+        if self._deferred is not None:
+            self._settle()
         rid = record["id"]
         self.record_count += 1
         prev = self.latest.pop(rid, None)
         if prev is None:
             merged = record
-            self.first_seen[rid] = self.record_count
         else:
             self._unindex(prev)
             merged = _merge(prev, record, set_keys)
@@ -256,36 +351,181 @@ class CoordinationState:
         return merged
 
     def apply_all(self, entries: Iterable[tuple[Rec, frozenset[str] | None]]) -> None:
-        """Apply many records. On an empty state, folds first and indexes each id once (cold read)."""
-        if self.latest:
+        """Apply many records. On an empty state, folds by id first and indexes later (cold read)."""
+        if self.latest or self._deferred is not None:
             for record, set_keys in entries:
                 self.apply(record, set_keys)
             return
         with gc_paused():
             self._fold_cold(entries)
 
+    def apply_batch(self, batch: ReadBatch) -> None:
+        """Apply what a :class:`LogReader` poll read (same result as ``apply_all`` of its entries).
+
+        On an empty state a bulk read is folded straight from its decoded structs: only the
+        latest version of each id becomes a dict.
+        """
+        versions = batch.columns
+        if versions is None or self.latest or self._deferred is not None:
+            self.apply_all((entry.record, entry.set_keys) for entry in batch.entries)
+        elif versions:
+            with gc_paused():
+                self._fold_columns(versions)
+
     def _fold_cold(self, entries: Iterable[tuple[Rec, frozenset[str] | None]]) -> None:
         latest = self.latest
-        first_seen = self.first_seen
         count = self.record_count
         keep_recent = self.recent.append
-        route_step = self._route_step
+        replay: list[tuple[str, Rec]] = []
+        defer = replay.append
         for record, set_keys in entries:
             count += 1
             rid = record["id"]
             prev = latest.pop(rid, None)
             if prev is None:
                 merged = latest[rid] = record
-                first_seen[rid] = count
             else:
                 merged = latest[rid] = _merge(prev, record, set_keys)
             if merged["kind"] == "request" or (prev is not None and prev["kind"] == "request"):
-                route_step(prev, merged)
+                # Routing replays these versions in order later (_settle). A version skipped here
+                # follows one that is not a request, which routing treats like no previous one.
+                defer((rid, merged))
             keep_recent(merged)
         self.record_count = count
-        self._index_many(latest.values())
-        self.changed_kinds.update(self.by_kind.data)
+        self._materialized(list(latest), list(latest.values()), replay.__iter__)
+
+    def _fold_columns(self, versions: list[Version]) -> None:
+        """The cold fold of a bulk read, on decoded structs (canonical lines) and entries.
+
+        An id whose versions are all canonical lines folds without a merge: each version is the
+        whole record, so the latest is the last line's struct (as a dict) with the first line's
+        ``createdAt``. Ids with an entry among their versions (a partial update, a line with an
+        extra field) are folded version by version with :func:`_merge`, as :meth:`apply` does.
+        The per-record work is C-level (maps, ``itemgetter`` over many keys at once).
+        """
+        count = len(versions)
+        entry_type = LogEntry
+        positions = range(count)
+        slow_positions = list(compress(positions, map(is_, map(type, versions), repeat(entry_type))))
+        if slow_positions:
+            ids = [v.record["id"] if v.__class__ is entry_type else v.id for v in versions]  # type: ignore[union-attr]
+        else:
+            ids = list(map(_get_id, versions))
+        created_of = _created_of if slow_positions else _get_created
+        # id -> createdAt of its first version; built from the end, so its keys run newest update first.
+        created = dict(zip(reversed(ids), map(created_of, reversed(versions)), strict=True))
+        winner_ids = list(reversed(created))  # the latest order: by last update
+        folded: dict[int, Rec] = {}  # position -> folded version, for ids with entries
+
+        def whole(i: int) -> Rec:
+            """The folded version at position ``i`` of an id whose versions are all structs."""
+            record = asdict(versions[i])  # type: ignore[arg-type]
+            first = created[ids[i]]
+            if record["createdAt"] != first:
+                record["createdAt"] = first
+            return record
+
+        if slow_positions:
+            slow_ids = {ids[i] for i in slow_positions}
+            by_id: dict[str, Rec] = {}
+            for i in compress(positions, map(slow_ids.__contains__, ids)):
+                version = versions[i]
+                if isinstance(version, LogEntry):
+                    record, set_keys = version.record, version.set_keys
+                else:
+                    record, set_keys = asdict(version), None
+                rid = ids[i]
+                prev = by_id.get(rid)
+                folded[i] = by_id[rid] = record if prev is None else _merge(prev, record, set_keys)
+            last_position = dict(zip(ids, positions, strict=True))
+            records = [folded[i] if i in folded else whole(i) for i in _pick(last_position, winner_ids)]
+
+            def is_last(i: int) -> bool:
+                return last_position[ids[i]] == i
+
+        else:
+            last_version = dict(zip(ids, versions, strict=True))  # id -> its last version
+            structs: list[CanonicalLine] = _pick(last_version, winner_ids)
+            records = list(map(asdict, structs))
+            firsts = _pick(created, winner_ids)
+            for j in compress(range(len(records)), map(ne, map(_get_created, structs), firsts)):
+                records[j]["createdAt"] = firsts[j]
+
+            def is_last(i: int) -> bool:
+                return last_version[ids[i]] is versions[i]
+
+        latest = self.latest
+        latest.update(zip(winner_ids, records, strict=True))
+        self.record_count += count
+        for i in range(max(0, count - RECENT), count):
+            self.recent.append(latest[ids[i]] if is_last(i) else folded[i] if i in folded else whole(i))
+
+        def replay() -> Iterator[tuple[str, Rec | CanonicalLine]]:
+            """Every version of each id that was ever a request with targets, in log order (see
+            _settle). Routing does nothing for an id that never had one: none of its versions is
+            routable."""
+            kinds = map(_kind_of if slow_positions else _get_kind, versions)
+            targeted = map(bool, map(_targets_of if slow_positions else _get_targets, versions))
+            requests = set(compress(ids, map(and_, map(eq, kinds, repeat("request")), targeted)))
+            wanted = list(map(requests.__contains__, ids))
+            if not folded:
+                return zip(compress(ids, wanted), compress(versions, wanted), strict=True)  # type: ignore[arg-type]
+            return ((ids[i], folded.get(i) or versions[i]) for i in compress(positions, wanted))  # type: ignore[misc]
+
+        self._materialized(winner_ids, records, replay)
+
+    def _materialized(
+        self, ids: list[str], records: list[Rec], replay: Callable[[], Iterator[tuple[str, Rec | CanonicalLine]]]
+    ) -> None:
+        """After a cold fold (``records``: the latest, in update order): open and blocking ids now,
+        secondary indexes on first use (``replay`` gives the versions routing needs, see _settle)."""
+        is_open = list(map(OPEN_STATUSES.__contains__, map(_get_status_key, records)))
+        self.open_ids.update(dict.fromkeys(compress(ids, is_open)))
+        kind_list = list(map(_get_kind_key, records))
+        may_block = list(map(and_, is_open, map(BLOCKING_KINDS.__contains__, kind_list)))
+        blocking_ids = self.blocking_ids
+        blocking_severities = BLOCKING_SEVERITIES
+        for rid, record in zip(compress(ids, may_block), compress(records, may_block), strict=True):
+            severity = record.get("severity")
+            if severity:  # else severity_of's defaults, inlined: this runs for every open blocker
+                if severity in blocking_severities:
+                    blocking_ids[rid] = None
+            elif record["priority"] != "low" and not (record["kind"] == "request" and is_seed(record)):
+                blocking_ids[rid] = None
+        kinds = set(kind_list)
+        self.changed_kinds.update(kinds)
+        if "request" in kinds:
+            self.changed_kinds.add("assignment")  # the assignments are rebuilt with the indexes
         self.touched.update(self._ids)
+        self._deferred = replay
+
+    def _settle(self) -> None:
+        """Build the secondary indexes a cold fold deferred: replay routing, then index once.
+
+        Routing must see every version of a request in log order (sticky least-busy helpers),
+        so the fold kept those versions; each index then gets the latest records in one loop.
+        What this changes was already reported by the fold, so the change sets are kept as found.
+        """
+        # Another thread reading an index meanwhile waits here until they are all built.
+        with self._settle_lock:
+            deferred = self._deferred
+            if deferred is None:
+                return
+            touched, kinds = set(self.touched), set(self.changed_kinds)
+            try:
+                with gc_paused():
+                    route_step = self._route_step
+                    previous: dict[str, Rec] = {}
+                    for rid, version in deferred():
+                        record = version if isinstance(version, dict) else asdict(version)
+                        prev = previous.get(rid)
+                        if record["kind"] == "request" or (prev is not None and prev["kind"] == "request"):
+                            route_step(prev, record)
+                        previous[rid] = record
+                    self._index_many(self.latest.values())
+            finally:
+                self._deferred = None  # the build reads no property, so it never re-enters
+            self.touched, self.changed_kinds = touched, kinds
 
     def _touch(self, record: Rec) -> None:
         touched = self.touched
@@ -298,27 +538,27 @@ class CoordinationState:
         rid = record["id"]
         kind = record["kind"]
         status = record["status"]
-        self.by_kind.add(kind, rid)
+        self._by_kind.add(kind, rid)
         if kind == "request":
             for clarification in _linked_ids(record):
-                self.linked_requests.add(clarification, rid)
+                self._linked_requests.add(clarification, rid)
         if status in OPEN_STATUSES:
             self.open_ids[rid] = None
-            self.open_by_kind.add(kind, rid)
-            self.open_by_author.add(record["agentId"], rid)
+            self._open_by_kind.add(kind, rid)
+            self._open_by_author.add(record["agentId"], rid)
             for target in record["targets"]:
-                self.open_by_target.add(target_key(target), rid)
+                self._open_by_target.add(target_key(target), rid)
             for agent in self.relevant_agents(record):
-                self.open_relevant.add(agent, rid)
+                self._open_relevant.add(agent, rid)
             if is_blocking(record):
                 self.blocking_ids[rid] = None
-                self.blocking_by_kind.add(kind, rid)
+                self._blocking_by_kind.add(kind, rid)
             if kind == "claim" and any(w in text_of(record).lower() for w in _CONFLICT_WORDS):
-                self.conflict_ids[rid] = None
+                self._conflict_ids[rid] = None
         if kind not in _NOT_ACTIONABLE and status not in ("cancelled", "superseded") and not is_seed(record):
             haystack = (text_of(record) + " " + " ".join(record["artifactRefs"])).lower()
             if any(word in haystack for word in _INTERFACE_WORDS):
-                self.interface_ids[rid] = None
+                self._interface_ids[rid] = None
             owners = set(self.relevant_agents(record))
             for target in record["targets"]:
                 if target.startswith("agent:"):
@@ -326,16 +566,17 @@ class CoordinationState:
                 elif target in self._ids:
                     owners.add(target)
             if len(owners) >= 2:
-                self.impact_ids[rid] = None
+                self._impact_ids[rid] = None
         if kind == "request" and _routable(record):
             self._route(record)
 
     def _index_many(self, records: Iterable[Rec]) -> None:
-        """:meth:`_index` for many records on empty indexes (a cold read), in one tight loop.
+        """:meth:`_index` for many records on empty indexes (after a cold fold), in one tight loop.
 
         Same result as calling :meth:`_index` on each in order (tested): every id enters each
         index once, so plain stores into auto-creating buckets replace the index's move-to-end
-        bookkeeping, and every lookup is bound to a local. This loop is most of a cold materialize.
+        bookkeeping, and every lookup is bound to a local. ``open_ids`` and ``blocking_ids`` are
+        already filled (by :meth:`_materialized`).
         """
         new_bucket: Callable[[], dict[str, None]] = dict
         by_kind: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
@@ -345,19 +586,16 @@ class CoordinationState:
         open_by_author: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
         open_relevant: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
         linked: defaultdict[str, dict[str, None]] = defaultdict(new_bucket)
-        open_ids = self.open_ids
-        blocking_ids = self.blocking_ids
-        conflict_ids = self.conflict_ids
-        interface_ids = self.interface_ids
-        impact_ids = self.impact_ids
+        blocking_ids = self.blocking_ids  # open and blocking ids are the fold's (_materialized)
+        conflict_ids = self._conflict_ids
+        interface_ids = self._interface_ids
+        impact_ids = self._impact_ids
         ids = self._ids
         owners_of_ref = self.owners_of_ref
         relevant_agents = self.relevant_agents
         ref_cache = self._ref_cache
         route = self._route
         open_statuses = OPEN_STATUSES
-        blocking_kinds = BLOCKING_KINDS
-        blocking_severities = BLOCKING_SEVERITIES
         not_actionable = _NOT_ACTIONABLE
         for record in records:
             rid = record["id"]
@@ -382,23 +620,14 @@ class CoordinationState:
                 for clarification in _linked_ids(record):
                     linked[clarification][rid] = None
             if status in open_statuses:
-                open_ids[rid] = None
                 open_by_kind[kind][rid] = None
                 open_by_author[record["agentId"]][rid] = None
                 for target in targets:
                     open_by_target[target[6:] if target[:6] == "agent:" else target][rid] = None
                 for agent in relevant:
                     open_relevant[agent][rid] = None
-                if kind in blocking_kinds:
-                    severity = record.get("severity")
-                    if not severity:
-                        if kind == "request" and seed:
-                            severity = "advisory"
-                        else:
-                            severity = "soft" if record["priority"] == "low" else "hard"
-                    if severity in blocking_severities:
-                        blocking_ids[rid] = None
-                        blocking_by_kind[kind][rid] = None
+                if rid in blocking_ids:
+                    blocking_by_kind[kind][rid] = None
                 elif kind == "claim":
                     text = f"{record['summary']} {record['detail']}".lower()
                     if "conflict" in text or "contradict" in text:
@@ -426,35 +655,35 @@ class CoordinationState:
             if kind == "request" and targets and not seed:
                 route(record)
         # The indexes were empty (a cold read): hand over the built buckets as plain dicts.
-        self.by_kind.data = dict(by_kind)
-        self.open_by_kind.data = dict(open_by_kind)
-        self.blocking_by_kind.data = dict(blocking_by_kind)
-        self.open_by_target.data = dict(open_by_target)
-        self.open_by_author.data = dict(open_by_author)
-        self.open_relevant.data = dict(open_relevant)
-        self.linked_requests.data = dict(linked)
+        self._by_kind.data = dict(by_kind)
+        self._open_by_kind.data = dict(open_by_kind)
+        self._blocking_by_kind.data = dict(blocking_by_kind)
+        self._open_by_target.data = dict(open_by_target)
+        self._open_by_author.data = dict(open_by_author)
+        self._open_relevant.data = dict(open_relevant)
+        self._linked_requests.data = dict(linked)
 
     def _unindex(self, record: Rec) -> None:
         rid = record["id"]
         kind = record["kind"]
-        self.by_kind.remove(kind, rid)
+        self._by_kind.remove(kind, rid)
         if kind == "request":
             for clarification in _linked_ids(record):
-                self.linked_requests.remove(clarification, rid)
+                self._linked_requests.remove(clarification, rid)
         if self.open_ids.pop(rid, 0) is None:
-            self.open_by_kind.remove(kind, rid)
-            self.open_by_author.remove(record["agentId"], rid)
+            self._open_by_kind.remove(kind, rid)
+            self._open_by_author.remove(record["agentId"], rid)
             for target in record["targets"]:
-                self.open_by_target.remove(target_key(target), rid)
+                self._open_by_target.remove(target_key(target), rid)
             for agent in self.relevant_agents(record):
-                self.open_relevant.remove(agent, rid)
+                self._open_relevant.remove(agent, rid)
         if self.blocking_ids.pop(rid, 0) is None:
-            self.blocking_by_kind.remove(kind, rid)
-        self.conflict_ids.pop(rid, None)
-        self.interface_ids.pop(rid, None)
-        self.impact_ids.pop(rid, None)
-        if self.assignments.pop(rid, None) is not None:
-            self.blocking_requests.pop(rid, None)
+            self._blocking_by_kind.remove(kind, rid)
+        self._conflict_ids.pop(rid, None)
+        self._interface_ids.pop(rid, None)
+        self._impact_ids.pop(rid, None)
+        if self._assignments.pop(rid, None) is not None:
+            self._blocking_requests.pop(rid, None)
             self.changed_kinds.add("assignment")
             self._blocking_cache = None
 
@@ -476,7 +705,7 @@ class CoordinationState:
                 agent = assignee_of.pop((rid, target), None)
                 kept[target] = agent
                 if agent and prev_blocking:
-                    self.load[agent] -= 1
+                    self._load[agent] -= 1
                     self.touched.add(agent)
         if not _routable(record):
             return
@@ -487,10 +716,10 @@ class CoordinationState:
             if reason == "least-busy-capability" and capability is not None:
                 holders = self.capability_agents(capability)
                 previous = kept.get(target) if same_targets else None
-                agent = previous if previous in holders else min(holders, key=lambda a: (self.load[a], a))
+                agent = previous if previous in holders else min(holders, key=lambda a: (self._load[a], a))
             assignee_of[(rid, target)] = agent
             if agent and blocking:
-                self.load[agent] += 1
+                self._load[agent] += 1
                 self.touched.add(agent)
 
     def _route(self, record: Rec) -> None:
@@ -508,9 +737,9 @@ class CoordinationState:
                 # Cached per state: a wave has few distinct targets, and a cold read slugs every request's.
                 slug = self._slugs[target] = _slug(target)
             items.append(_assignment(record, target, slug, agent, reason, detail, target_type, capability, blocking))
-        self.assignments[rid] = items
+        self._assignments[rid] = items
         if blocking:
-            self.blocking_requests[rid] = None
+            self._blocking_requests[rid] = None
         self.changed_kinds.add("assignment")
         self._blocking_cache = None
 
@@ -657,6 +886,25 @@ class CoordinationState:
         records.reverse()
         records.sort(key=lambda r: PRIORITY_RANK.get(r["priority"], 2))
         return records
+
+
+def _pick(items: Any, keys: list[Any]) -> list[Any]:
+    """``[items[k] for k in keys]`` in one C call."""
+    if len(keys) > 1:
+        return list(itemgetter(*keys)(items))
+    return [items[key] for key in keys]
+
+
+def _created_of(version: Version) -> str:
+    return version.record["createdAt"] if version.__class__ is LogEntry else version.createdAt  # type: ignore[union-attr]
+
+
+def _targets_of(version: Version) -> list[str]:
+    return version.record["targets"] if version.__class__ is LogEntry else version.targets  # type: ignore[union-attr]
+
+
+def _kind_of(version: Version) -> str:
+    return version.record["kind"] if version.__class__ is LogEntry else version.kind  # type: ignore[union-attr]
 
 
 def _routable(record: Rec) -> bool:

@@ -203,8 +203,8 @@ class WaveCoordination:
         batch = self.reader.poll(final=True)
         self.issues.extend(batch.issues)
         self.torn_tail = batch.torn_tail
-        self.state.apply_all((entry.record, entry.set_keys) for entry in batch.entries)
-        return bool(batch.entries)
+        self.state.apply_batch(batch)
+        return len(batch) > 0
 
     def refresh(self, *, attempt: int | None = None, seeds: bool = True, run_triage: bool = False) -> bool:
         """Bring state and projections up to date with the log; True when anything changed."""
