@@ -9,14 +9,18 @@ run-time guard behind it.
 
 from __future__ import annotations
 
+import functools
+import os
 import posixpath
 import re
+import stat
 from pathlib import Path
 
 from pytest_wave.errors import WaveError
 
 # Agent ids become file names (results, inboxes, windows): a plain name, no separators, no dot-dot.
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def unsafe_id(agent_id: str) -> str | None:
@@ -26,7 +30,7 @@ def unsafe_id(agent_id: str) -> str | None:
     return f'agent id "{agent_id[:40]}" is not a plain name (letters, digits, ".", "_", "-"; at most 64)'
 
 
-def path_problem(root: Path, rel: str) -> str | None:
+def path_problem(root: Path, rel: str, links: dict[str, bool | None] | None = None) -> str | None:
     """Why ``rel`` (a repo-relative path as written) does not stay inside ``root``, or None.
 
     Absolute paths and paths that climb out with ``..`` are refused as written; a path that exists
@@ -36,19 +40,51 @@ def path_problem(root: Path, rel: str) -> str | None:
         return "the path is empty"
     if "\0" in text:
         return "the path holds a NUL byte"
-    if text.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", text):
+    if text.startswith(("/", "\\", "~")) or _DRIVE.match(text):
         return "the path is absolute"
     normalized = posixpath.normpath(text.replace("\\", "/"))
     if normalized == ".." or normalized.startswith("../"):
         return "the path climbs out of the repository with '..'"
-    base = root.resolve()
+    base = _real(str(root))
+    if not _through_symlink(base, normalized, links if links is not None else {}):
+        return None  # no existing component is a symlink: the path stays where it was written
     try:
-        resolved = (base / normalized).resolve()
+        resolved = Path(base, normalized).resolve()
     except (OSError, RuntimeError):  # a symlink loop
         return "the path cannot be resolved (a symlink loop)"
-    if resolved != base and not resolved.is_relative_to(base):
+    if str(resolved) != base and not resolved.is_relative_to(base):
         return f"the path leads out of the repository through a symlink (to {resolved})"
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _through_symlink(base: str, normalized: str, links: dict[str, bool | None]) -> bool:
+    """Whether an existing component of ``normalized`` under ``base`` is a symlink. Only then can the
+    path lead elsewhere, so the full (slow) resolve is needed only then. ``links`` caches what each
+    prefix is across the paths of one check (None: it does not exist)."""
+    current = base
+    for part in normalized.split("/"):
+        if part in ("", "."):
+            continue
+        current = f"{current}/{part}"
+        known = links[current] if current in links else _lstat_link(current)
+        links[current] = known
+        if known is None:
+            return False  # nothing below a missing component exists to follow
+        if known:
+            return True
+    return False
+
+
+def _lstat_link(path: str) -> bool | None:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return None
 
 
 def inside(root: Path, rel: str, *, what: str = "path") -> Path:

@@ -26,6 +26,8 @@ FIX_PATH = "use a path relative to the repository root, without '..', and not th
 )
 def repo_paths(ctx: LintContext) -> Iterator[Finding]:
     """Deliverables and owned paths stay inside the repository; agent ids are plain names."""
+    links: dict[str, bool | None] = {}  # what each path prefix is on disk, shared by all the wave's paths
+    seen: dict[str, str | None] = {}  # path -> its problem
     for agent in ctx.wave.agents:
         problem = unsafe_id(agent.id)
         if problem is not None:
@@ -42,14 +44,25 @@ def repo_paths(ctx: LintContext) -> Iterator[Finding]:
                     agent=agent,
                 )
                 continue
-            yield from _leaves(ctx, agent.id, "Deliverable", entry.path, entry.line)
+            yield from _leaves(ctx, agent.id, "Deliverable", entry.path, entry.line, links, seen)
         for entry in agent.owned_paths:
             if not path_escapes_repo(entry.path):  # those are owned-path-outside-repo already
-                yield from _leaves(ctx, agent.id, "Owned path", entry.path, entry.line)
+                yield from _leaves(ctx, agent.id, "Owned path", entry.path, entry.line, links, seen)
 
 
-def _leaves(ctx: LintContext, agent_id: str, kind: str, path: str, line: int) -> Iterator[Finding]:
-    problem = path_problem(ctx.repo_root, path)
+def _leaves(
+    ctx: LintContext,
+    agent_id: str,
+    kind: str,
+    path: str,
+    line: int,
+    links: dict[str, bool | None],
+    seen: dict[str, str | None],
+) -> Iterator[Finding]:
+    # Deliverables are usually owned paths too: one look per distinct path.
+    if path not in seen:
+        seen[path] = path_problem(ctx.repo_root, path, links)
+    problem = seen[path]
     if problem is not None:
         yield ctx.finding(
             "path-leaves-repo",
