@@ -169,21 +169,25 @@ class CoordinationLog:
         return LogReader(self.path, known_agents=known_agents).poll(final=True)
 
 
-def _encode(records: Iterable[Rec | CoordinationRecord]) -> tuple[list[Rec], bytes]:
-    """Validate ``records`` (raising :class:`RecordError` before anything is written) and encode them."""
-    canonical: list[Rec] = []
-    lines: list[bytes] = []
+def encode_records(records: Iterable[Rec | CoordinationRecord]) -> list[tuple[Rec, bool, bytes]]:
+    """Validate ``records`` (raising :class:`RecordError` before anything is written); for each, its
+    canonical dict, whether it is a partial update, and the line to store (every store writes the same)."""
+    out: list[tuple[Rec, bool, bytes]] = []
     for record in records:
         if isinstance(record, CoordinationRecord):
             full, set_keys = record.to_json_dict(), None
         else:
             full, set_keys = normalize(record)
-        canonical.append(full)
         # A partial update is written as given (plus id and timestamps): written out in full,
         # its defaults would overwrite the fields it meant to leave alone when folded.
         line = full if set_keys is None else {k: full[k] for k in full if k in set_keys or k in _ALWAYS}
-        lines.append(dumps_line(line) + b"\n")
-    return canonical, b"".join(lines)
+        out.append((full, set_keys is not None, dumps_line(line)))
+    return out
+
+
+def _encode(records: Iterable[Rec | CoordinationRecord]) -> tuple[list[Rec], bytes]:
+    encoded = encode_records(records)
+    return [full for full, _, _ in encoded], b"".join(line + b"\n" for _, _, line in encoded)
 
 
 class LogReader:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pytest_wave.coordination.log import _ALWAYS, CoordinationLog, LogEntry, LogReader, ReadBatch
+from pytest_wave.coordination.log import CoordinationLog, LogEntry, LogReader, ReadBatch, encode_records
 from pytest_wave.coordination.records import KINDS, Rec, RecordError, dumps_line, loads, normalize
 from pytest_wave.model.config import CoordinationBackendConfig
 from pytest_wave.model.coordination import CoordinationRecord, IssueKind, LogIssue
@@ -144,17 +144,11 @@ class RedisCoordinationLog(CoordinationLog):
         """
         canonical: list[Rec] = []
         args: list[bytes | str] = []
-        for record in records:
-            if isinstance(record, CoordinationRecord):
-                full, set_keys = record.to_json_dict(), None
-            else:
-                full, set_keys = normalize(record)
+        for full, partial, line in encode_records(records):  # the same lines the file would hold
             canonical.append(full)
-            # Same rule as the file: a partial update is written as given, so folding keeps the rest.
-            written = full if set_keys is None else {k: full[k] for k in full if k in set_keys or k in _ALWAYS}
-            digest = _digest(full) if set_keys is None else ""  # a partial update: content unknown here
-            launcher = full.get("source") == "launcher" and set_keys is None
-            args += [full["id"], digest, "1" if launcher else "0", dumps_line(written)]
+            digest = "" if partial else _digest(full)  # a partial update: content unknown here
+            launcher = full.get("source") == "launcher" and not partial
+            args += [full["id"], digest, "1" if launcher else "0", line]
         if not args:
             return canonical
         try:

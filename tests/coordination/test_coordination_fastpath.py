@@ -149,7 +149,9 @@ def test_a_big_block_is_promoted_but_never_touches_someone_elses_frozen_objects(
         frozen = gc.get_freeze_count()
         with gc_paused():
             built += [[n] for n in range(PROMOTE_AFTER + 1)]
-        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        # Theirs stay frozen (an unfreeze would empty the permanent generation). Not an equality:
+        # other threads of the process (xdist's, say) may add to it or free from it meanwhile.
+        assert frozen > 0 and gc.isenabled() and gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
     assert len(built) == 2 * (PROMOTE_AFTER + 1)
