@@ -248,7 +248,10 @@ def _escalate(
             wave=roster.wave,
             agent_id=asker,
             orchestrator_id=orchestrator_id,
-            question=clarification["summary"],
+            # A human must get a question even when the asker wrote none (the record is still theirs).
+            question=clarification["summary"].strip()
+            or clarification["detail"].strip()
+            or f"(no question text: see clarification {cid} from {asker})",
             context=clarification["detail"],
             clarification_id=cid,
         )

@@ -46,10 +46,11 @@ def path_problem(root: Path, rel: str, links: dict[str, bool | None] | None = No
     if normalized == ".." or normalized.startswith("../"):
         return "the path climbs out of the repository with '..'"
     base = _real(str(root))
-    if not _through_symlink(base, normalized, links if links is not None else {}):
+    written = text.replace("\\", "/")  # as a program would open it: "link/.." follows link first
+    if not _through_symlink(base, written, links if links is not None else {}):
         return None  # no existing component is a symlink: the path stays where it was written
     try:
-        resolved = Path(base, normalized).resolve()
+        resolved = Path(base, written).resolve()
     except (OSError, RuntimeError):  # a symlink loop
         return "the path cannot be resolved (a symlink loop)"
     if str(resolved) != base and not resolved.is_relative_to(base):
@@ -62,21 +63,25 @@ def _real(root: str) -> str:
     return os.path.realpath(root)
 
 
-def _through_symlink(base: str, normalized: str, links: dict[str, bool | None]) -> bool:
-    """Whether an existing component of ``normalized`` under ``base`` is a symlink. Only then can the
+def _through_symlink(base: str, written: str, links: dict[str, bool | None]) -> bool:
+    """Whether an existing component of ``written`` under ``base`` is a symlink. Only then can the
     path lead elsewhere, so the full (slow) resolve is needed only then. ``links`` caches what each
     prefix is across the paths of one check (None: it does not exist)."""
     current = base
-    for part in normalized.split("/"):
+    parts = written.split("/")
+    for index, part in enumerate(parts):
         if part in ("", "."):
+            continue
+        if part == "..":  # no symlink so far, so going up is plain string work
+            current = posixpath.dirname(current)
             continue
         current = f"{current}/{part}"
         known = links[current] if current in links else _lstat_link(current)
         links[current] = known
-        if known is None:
-            return False  # nothing below a missing component exists to follow
         if known:
             return True
+        if known is None and ".." not in parts[index + 1 :]:
+            return False  # nothing below a missing component exists to follow, and nothing climbs back
     return False
 
 

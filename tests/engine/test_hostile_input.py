@@ -115,6 +115,8 @@ def one_line(exc: WaveError) -> str:
         ("C:/x.md", "absolute"),
         ("link/x.md", "through a symlink"),
         ("link", "through a symlink"),
+        ("link/..", "through a symlink"),  # normalizes to "." but opens as the link's parent
+        ("a/../link/x", "through a symlink"),
         ("", "empty"),
     ],
 )
@@ -313,9 +315,15 @@ LONG_AGENT = (
     b'"agentId": "' + b"x" * 500 + b'", "summary": "s"}'
 )
 
+EMPTY_QUESTION = (
+    b'{"recordVersion": 1, "id": "r1", "kind": "clarification-request", "wave": 1, "lane": "main", '
+    b'"agentId": "A1", "summary": ""}'
+)
+
 
 @given(lines=st.lists(coordination_line(), min_size=1, max_size=12))
 @example(lines=[LONG_AGENT])  # found by this test: a feedback request file name too long to write
+@example(lines=[EMPTY_QUESTION])  # found by this test: escalating it asked a human an empty question
 @settings(SETTINGS, max_examples=40)
 def test_hostile_coordination_lines_never_raise_or_escape(lines: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
