@@ -104,3 +104,34 @@ def run(argv: list[str]) -> int:
     except WaveError as exc:
         print(exc.one_line(), file=sys.stderr)
         return 1
+
+
+def state_snapshot(state: CoordinationState) -> dict[str, Any]:
+    """Every index of a materialized state, with the order of ids inside each bucket (the projections'
+    newest-first order): two states that must be equal compare equal through this."""
+    buckets = {
+        name: {key: list(ids) for key, ids in getattr(state, name).data.items()}
+        for name in (
+            "by_kind",
+            "open_by_kind",
+            "blocking_by_kind",
+            "open_by_target",
+            "open_by_author",
+            "open_relevant",
+            "linked_requests",
+        )
+    }
+    flat = {
+        name: list(getattr(state, name))
+        for name in ("latest", "open_ids", "blocking_ids", "conflict_ids", "interface_ids", "impact_ids")
+    }
+    return {
+        **buckets,
+        **flat,
+        "records": dict(state.latest),
+        "assignments": state.assignments,
+        "blocking_requests": list(state.blocking_requests),
+        "load": +state.load,
+        "recent": list(state.recent),
+        "count": state.record_count,
+    }

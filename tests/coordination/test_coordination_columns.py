@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from coordkit import rec, roster
+from coordkit import rec, roster, state_snapshot
 
 from pytest_wave.coordination import log as log_module
 from pytest_wave.coordination.log import LogReader, ReadBatch
@@ -113,33 +113,6 @@ def _read(path: Path, *, bulk: bool, monkeypatch: pytest.MonkeyPatch) -> ReadBat
         return LogReader(path, known_agents=[*ROSTER.ids, "launcher"]).poll(final=True)
 
 
-def _snapshot(state: CoordinationState) -> dict[str, Any]:
-    buckets = {
-        name: {key: list(ids) for key, ids in getattr(state, name).data.items()}
-        for name in (
-            "by_kind",
-            "open_by_kind",
-            "blocking_by_kind",
-            "open_by_target",
-            "open_by_author",
-            "open_relevant",
-            "linked_requests",
-        )
-    }
-    flat = {
-        name: list(getattr(state, name))
-        for name in ("latest", "open_ids", "blocking_ids", "conflict_ids", "interface_ids", "impact_ids")
-    }
-    return {
-        **buckets,
-        **flat,
-        "records": dict(state.latest),
-        "assignments": state.assignments,
-        "blocking_requests": list(state.blocking_requests),
-        "load": +state.load,
-        "recent": list(state.recent),
-        "count": state.record_count,
-    }
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -173,11 +146,11 @@ def test_folding_a_bulk_read_matches_folding_its_records_one_by_one(
     assert columns.latest and columns._deferred is not None  # secondary indexes wait for a reader
     cold = CoordinationState(ROSTER)
     cold.apply_all((e.record, e.set_keys) for e in entries)
-    assert _snapshot(columns) == _snapshot(cold)
+    assert state_snapshot(columns) == state_snapshot(cold)
     live = CoordinationState(ROSTER)
     for entry in entries:
         live.apply(entry.record, entry.set_keys)
-    bulk, incremental = _snapshot(columns), _snapshot(live)
+    bulk, incremental = state_snapshot(columns), state_snapshot(live)
     for key in ("latest", "open_ids", "blocking_ids", "interface_ids", "impact_ids", "records", "assignments", "load"):
         assert bulk[key] == incremental[key], key
     assert bulk["recent"] == incremental["recent"]

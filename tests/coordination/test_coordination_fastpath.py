@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from coordkit import rec, roster
+from coordkit import rec, roster, state_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -200,33 +200,6 @@ def _random_log(r: Roster, count: int, seed: int) -> list[tuple[dict[str, Any], 
     return out
 
 
-def _snapshot(state: CoordinationState) -> dict[str, Any]:
-    """Every index, with the order of ids inside each bucket (the projections' newest-first order)."""
-    buckets = {
-        name: {key: list(ids) for key, ids in getattr(state, name).data.items()}
-        for name in (
-            "by_kind",
-            "open_by_kind",
-            "blocking_by_kind",
-            "open_by_target",
-            "open_by_author",
-            "open_relevant",
-            "linked_requests",
-        )
-    }
-    flat = {
-        name: list(getattr(state, name))
-        for name in ("latest", "open_ids", "blocking_ids", "conflict_ids", "interface_ids", "impact_ids")
-    }
-    return {
-        **buckets,
-        **flat,
-        "records": dict(state.latest),
-        "assignments": state.assignments,
-        "blocking_requests": list(state.blocking_requests),
-        "load": +state.load,
-        "recent": list(state.recent),
-    }
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -245,11 +218,11 @@ def test_the_bulk_index_of_a_cold_read_matches_record_by_record_indexing(seed: i
     one_by_one = CoordinationState(r)
     one_by_one._index_many = lambda records: [one_by_one._index(x) for x in records]  # type: ignore[method-assign]
     one_by_one.apply_all(entries)
-    assert _snapshot(bulk) == _snapshot(one_by_one)
+    assert state_snapshot(bulk) == state_snapshot(one_by_one)
     live = CoordinationState(r)
     for record, set_keys in entries:
         live.apply(record, set_keys)
-    cold, incremental = _snapshot(bulk), _snapshot(live)
+    cold, incremental = state_snapshot(bulk), state_snapshot(live)
     for key in ("latest", "open_ids", "blocking_ids", "interface_ids", "impact_ids", "records", "assignments"):
         assert cold[key] == incremental[key], key
     for key in ("by_kind", "open_by_target", "open_relevant", "linked_requests"):

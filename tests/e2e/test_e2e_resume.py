@@ -271,7 +271,30 @@ def test_crashed_xdist_worker_is_an_error_and_its_agent_is_stopped(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
-    argv = ["waves/wave-1.md", "-p", "no:cacheprovider", "-n", "2", "-rA", "--wave-max-retries", "0"]
+    returncode, out, agent = _kill_a2s_worker(repo, "-rA", "--wave-max-retries", "0")
+    assert returncode == 1, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out
+    assert "crashed: xdist worker gw" in out and "died (killed by SIGKILL) while running it" in out
+    assert "CRASHED waves/wave-1.md::A2" in out and " 1 error" in out
+    assert process_gone(agent), "the crashed worker's agent was left running"
+
+
+def test_crashed_xdist_worker_with_a_retry_left_is_told_before_the_rerun(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun report shows only "R": the crash and its signal are printed when they happen."""
+    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
+    # The retry hangs too: cut it short.
+    _, out, _ = _kill_a2s_worker(repo, "--wave-max-retries", "1", "--wave-agent-timeout", "3")
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out
+    assert "waves/wave-1.md::A2: A2 crashed: xdist worker gw" in out and "(killed by SIGKILL)" in out, out
+    assert "(retrying)" in out and "A2[attempt-2]" in out, out
+
+
+def _kill_a2s_worker(repo: Path, *args: str) -> tuple[int, str, int]:
+    """Run wave 1 under two xdist workers with A2 hanging, SIGKILL the worker running A2's item, and
+    return pytest's exit status, its output and the (orphaned) agent's pid."""
+    argv = ["waves/wave-1.md", "-p", "no:cacheprovider", "-n", "2", *args]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", *argv],
         cwd=repo,
@@ -291,36 +314,4 @@ def test_crashed_xdist_worker_is_an_error_and_its_agent_is_stopped(
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 1, out
-    assert "Traceback" not in out and "INTERNALERROR" not in out, out
-    assert "crashed: xdist worker gw" in out and "died (killed by SIGKILL) while running it" in out
-    assert "CRASHED waves/wave-1.md::A2" in out and " 1 error" in out
-    assert process_gone(agent), "the crashed worker's agent was left running"
-
-
-def test_crashed_xdist_worker_with_a_retry_left_is_told_before_the_rerun(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rerun report shows only "R": the crash and its signal are printed when they happen."""
-    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
-    argv = ["waves/wave-1.md", "-p", "no:cacheprovider", "-n", "2", "--wave-max-retries", "1"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *argv, "--wave-agent-timeout", "3"],  # the retry hangs too: cut it short
-        cwd=repo,
-        env=_env("A2=hang"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        _hanging_pid(repo, proc, "A2", ("A1",))
-        record = json.loads(next((repo / STATE).glob("pids/wave-1-*-a2.proc.json")).read_text())
-        os.kill(record["owner_pid"], signal.SIGKILL)
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert "Traceback" not in out and "INTERNALERROR" not in out, out
-    assert "waves/wave-1.md::A2: A2 crashed: xdist worker gw" in out and "(killed by SIGKILL)" in out, out
-    assert "(retrying)" in out and "A2[attempt-2]" in out, out
+    return proc.returncode, out, agent
