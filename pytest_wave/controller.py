@@ -165,6 +165,12 @@ class WaveController:
             reason = "the wave has validation errors (see ::plan); no agent was launched"
             self._skip_closure(session, wave_file, closure, run, reason)
             return
+        try:
+            run.take_baseline()  # a no-op unless it failed everywhere (an unwritable state dir, a setup refusal)
+        except WaveError as exc:
+            # The same error stopped every agent of the wave: a retry would only meet it again.
+            self._skip_closure(session, wave_file, closure, run, f"the wave could not start: {exc.one_line()}")
+            return
         unselected = [
             a.id
             for a in ctx.implementation_agents()
