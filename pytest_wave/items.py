@@ -95,21 +95,26 @@ class _WaveNode(pytest.Item):
     def wave_state(self) -> WaveSession:
         return session_state(self.config)
 
+    def validated_context(self, consequence: str) -> WaveContext:
+        """The wave's context, or a failure naming its load error or every validation error
+        (``consequence`` completes the headline: what an invalid wave means for this item)."""
+        error = self.wave_file.load_error
+        if error is not None:
+            raise WaveItemFailure(error.one_line())
+        errors = [f for f in self.wave_file.findings() if f.severity == "error"]
+        if errors:
+            raise WaveItemFailure(
+                f"{len(errors)} validation error(s){consequence}",
+                [(f.rule_id, f.fix or "", f.message, f"{f.path}:{f.line}") for f in errors],
+            )
+        return self.wave_file.context()
+
 
 class PlanItem(_WaveNode):
     """Parse and validate the wave; agents of an invalid wave are never launched."""
 
     def runtest(self) -> None:
-        error = self.wave_file.load_error
-        if error is not None:
-            raise WaveItemFailure(error.one_line())
-        ctx = self.wave_file.context()
-        errors = [f for f in self.wave_file.findings() if f.severity == "error"]
-        if errors:
-            raise WaveItemFailure(
-                f"{len(errors)} validation error(s); no agent of this wave will be launched",
-                [(f.rule_id, f.fix or "", f.message, f"{f.path}:{f.line}") for f in errors],
-            )
+        ctx = self.validated_context("; no agent of this wave will be launched")
         WaveRun(ctx, self.wave_state.run_id).take_baseline()
 
 

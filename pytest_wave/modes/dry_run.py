@@ -22,16 +22,8 @@ class DryPlanItem(_WaveNode):
     """Parse and validate the wave (like ``::plan``, without taking a run baseline)."""
 
     def runtest(self) -> None:
-        error = self.wave_file.load_error
-        if error is not None:
-            raise WaveItemFailure(error.one_line())
-        errors = [f for f in self.wave_file.findings() if f.severity == "error"]
-        if errors:
-            raise WaveItemFailure(
-                f"{len(errors)} validation error(s); no agent of this wave would be launched",
-                [(f.rule_id, f.fix or "", f.message, f"{f.path}:{f.line}") for f in errors],
-            )
-        self.user_properties.append(("state_dir", str(self.wave_file.context().paths.state_dir)))
+        ctx = self.validated_context("; no agent of this wave would be launched")
+        self.user_properties.append(("state_dir", str(ctx.paths.state_dir)))
 
 
 class DryRunItem(_WaveNode):

@@ -142,16 +142,7 @@ def _sha256(path: Path) -> str | None:
 
 class GateEvidenceItem(_WaveNode):
     def runtest(self) -> None:
-        error = self.wave_file.load_error
-        if error is not None:
-            raise WaveItemFailure(error.one_line())
-        ctx = self.wave_file.context()
-        errors = [f for f in self.wave_file.findings() if f.severity == "error"]
-        if errors:
-            raise WaveItemFailure(
-                f"{len(errors)} validation error(s): the wave cannot be closed",
-                [(f.rule_id, f.fix or "", f.message, f"{f.path}:{f.line}") for f in errors],
-            )
+        ctx = self.validated_context(": the wave cannot be closed")
         evidence = find_evidence(ctx)
         self.wave_file.stash[EVIDENCE] = evidence
         for note in evidence.notes:
