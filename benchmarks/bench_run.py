@@ -224,6 +224,23 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+
+def _row(config: str, workers: str, summary: dict[str, Any]) -> list[str]:
+    """One line of the results table from a config's summary."""
+    medians = ("phase_span_s", "mean_agent_s", "closure_span_s", "to_first_agent_s", "after_last_agent_s")
+    return [
+        config,
+        workers,
+        fmt(summary["median_wall_s"], ".2f"),
+        f"{summary['min_wall_s']:.2f}-{summary['max_wall_s']:.2f}",
+        fmt(summary["median_peak_tree_rss_mb"], ".0f"),
+        str(summary["max_procs"]),
+        fmt(summary["median_max_concurrent"], ".0f"),
+        fmt(summary["median_overlap_ratio"], ".2f"),
+        *(fmt(summary[f"median_{name}"], ".2f") for name in medians),
+        "yes" if summary["all_passed"] else "NO",
+    ]
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -286,45 +303,9 @@ def main() -> int:
 
     load_after = os.getloadavg()
     results["load_average"] = {"start": load_before, "end": load_after}
-    rows = []
-    for (config, mode), s in summaries.items():
-        rows.append(
-            [
-                config,
-                "-n 0" if mode == "n0" else "default",
-                fmt(s["median_wall_s"], ".2f"),
-                f"{s['min_wall_s']:.2f}-{s['max_wall_s']:.2f}",
-                fmt(s["median_peak_tree_rss_mb"], ".0f"),
-                str(s["max_procs"]),
-                fmt(s["median_max_concurrent"], ".0f"),
-                fmt(s["median_overlap_ratio"], ".2f"),
-                fmt(s["median_phase_span_s"], ".2f"),
-                fmt(s["median_mean_agent_s"], ".2f"),
-                fmt(s["median_closure_span_s"], ".2f"),
-                fmt(s["median_to_first_agent_s"], ".2f"),
-                fmt(s["median_after_last_agent_s"], ".2f"),
-                "yes" if s["all_passed"] else "NO",
-            ]
-        )
+    rows = [_row(config, "-n 0" if mode == "n0" else "default", s) for (config, mode), s in summaries.items()]
     if cold is not None:
-        rows.append(
-            [
-                "anchor-wave-0",
-                "cold*",
-                fmt(cold["median_wall_s"], ".2f"),
-                f"{cold['min_wall_s']:.2f}-{cold['max_wall_s']:.2f}",
-                fmt(cold["median_peak_tree_rss_mb"], ".0f"),
-                str(cold["max_procs"]),
-                fmt(cold["median_max_concurrent"], ".0f"),
-                fmt(cold["median_overlap_ratio"], ".2f"),
-                fmt(cold["median_phase_span_s"], ".2f"),
-                fmt(cold["median_mean_agent_s"], ".2f"),
-                fmt(cold["median_closure_span_s"], ".2f"),
-                fmt(cold["median_to_first_agent_s"], ".2f"),
-                fmt(cold["median_after_last_agent_s"], ".2f"),
-                "yes" if cold["all_passed"] else "NO",
-            ]
-        )
+        rows.append(_row("anchor-wave-0", "cold*", cold))
     print()
     print(
         table(
