@@ -69,7 +69,7 @@ def test_gate_fails_when_the_wave_changed_since_it_closed(pytester: pytest.Pytes
 def test_prose_outside_the_prompts_does_not_reopen_the_wave(pytester: pytest.Pytester, recorded: Path) -> None:
     repo = copy_recorded(recorded, pytester)
     wave = repo / "waves/wave-1.md"
-    wave.write_text(wave.read_text().replace("`Traces wave 1`", "`Traces: wave 1`"))
+    wave.write_text(wave.read_text().replace("`E2E wave 1`", "`E2E: wave 1`"))
     result = gate(pytester, "-rA")
     assert result.ret == 0, output(result)
     result.stdout.fnmatch_lines(["*the wave file changed since run *, but no agent's prompt fingerprint did*"])

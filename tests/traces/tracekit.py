@@ -18,153 +18,22 @@ from typing import Any
 
 import pytest
 
-PROJECT_ROLE_PROMPTS = Path(__file__).resolve().parents[2] / "docs" / "agents"
-STATE = Path(".tmp") / "main-wave-launcher"
+# The end-to-end kit's repository and wave builders, reused as they are.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+
+from e2ekit import LEAKY_ENV, PROJECT_ROLE_PROMPTS, PYPROJECT, STATE, assert_no_traceback, output
+from e2ekit import wave_text as e2e_wave_text
+
+__all__ = ["LEAKY_ENV", "STATE", "assert_no_traceback", "output"]
+
 WAVE = "repo/waves/wave-1.md"
 BUNDLE = f"repo/{STATE.as_posix()}/traces/wave-1/attempt-1"
-
-# Variables that would change what an inner pytest run does, were they set around the outer one.
-LEAKY_ENV = (
-    "WAVE_LOCAL_FAULTS",
-    "WAVE_REPO_ROOT",
-    "WAVE_LANE",
-    "WAVE_STATE_DIR",
-    "WAVE_BUDGET_TOKENS",
-    "WAVE_BUDGET_USD",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-    "PYTEST_XDIST_AUTO_NUM_WORKERS",
-    "PYTEST_XDIST_WORKER",
-    "PYTEST_XDIST_WORKER_COUNT",
-    "PYTEST_XDIST_TESTRUNUID",
-)
-
-PYPROJECT = """\
-[tool.wave]
-projectName = "traces"
-sharedPlanDocs = ["out/STATUS.md"]
-
-[tool.wave.validation]
-requiredPromptReferences = []
-requireComponentPromotionsFromWave = 100
-requireAgentComponentsFromWave = 100
-
-[tool.wave.executors]
-default = "local"
-"""
-
-
-def _impl(index: int, validation: list[str]) -> str:
-    checks = "".join(f"- `{command}`\n" for command in validation)
-    block = f"\nValidation:\n{checks}" if checks else ""
-    return f"""\
-## Agent A{index}: Part {index}
-
-### Executor
-
-- id: local
-
-### Deliverables
-
-- out/a{index}/part.py
-
-### Exit contract
-
-- completion: contract
-- durability: none
-- proof: unit
-- doc-impact: owned
-
-### Prompt
-
-```text
-Write part {index}.
-
-File ownership (only touch these paths):
-- out/a{index}/
-{block}```
-"""
-
-
-CLOSURE = """\
-## Agent A8: Integration steward
-
-### Role prompts
-
-- docs/agents/wave-integration-role.md
-
-### Executor
-
-- id: local
-
-### Deliverables
-
-- out/integration.md
-
-### Prompt
-
-```text
-Reconcile what the implementation agents landed.
-
-File ownership (only touch these paths):
-- out/integration.md
-```
-
-## Agent A9: Documentation steward
-
-### Role prompts
-
-- docs/agents/wave-documentation-role.md
-
-### Executor
-
-- id: local
-
-### Deliverables
-
-- out/STATUS.md
-
-### Prompt
-
-```text
-Record what the wave landed.
-
-File ownership (only touch these paths):
-- out/STATUS.md
-```
-
-## Agent A0: Evaluator
-
-### Role prompts
-
-- docs/agents/wave-evaluator-role.md
-
-### Executor
-
-- id: local
-
-### Deliverables
-
-- out/reviews/wave-1-evaluator.md
-
-### Prompt
-
-```text
-Gate the wave.
-
-File ownership (only touch these paths):
-- out/reviews/wave-1-evaluator.md
-```
-"""
 
 
 def wave_text(validation: dict[int, list[str]] | None = None) -> str:
     """Wave 1: implementation agents A1 and A2 (A1 with validation commands), then A8, A9, A0."""
     validation = validation if validation is not None else {1: ["test -s out/a1/part.py"]}
-    parts = ["# Wave 1 - Traces\n\n**Commit message**: `Traces wave 1`\n"]
-    parts += [_impl(index, validation.get(index, [])) for index in (1, 2)]
-    parts.append(CLOSURE)
-    return "\n".join(parts)
+    return e2e_wave_text(1, agents=2, validation=validation)
 
 
 def make_repo(root: Path, text: str | None = None) -> Path:
@@ -201,16 +70,6 @@ def copy_recorded(recorded: Path, pytester: pytest.Pytester) -> Path:
     target = pytester.path / "repo"
     shutil.copytree(recorded, target, symlinks=True)
     return target
-
-
-def output(result: pytest.RunResult) -> str:
-    return result.stdout.str() + "\n" + result.stderr.str()
-
-
-def assert_no_traceback(result: pytest.RunResult) -> None:
-    text = output(result)
-    assert "Traceback" not in text, text
-    assert "INTERNALERROR" not in text, text
 
 
 def assert_no_workers(result: pytest.RunResult) -> None:
