@@ -158,7 +158,7 @@ def scrubbed_env(home: Path) -> dict[str, str]:
 
 
 def probe_request(ctx: WaveContext, agent: Agent, runtime: str, scratch: Path) -> AgentLaunchRequest:
-    from pytest_wave.engine.agent_run import build_task  # the same task a real run builds
+    from pytest_wave.engine.agent_run import build_task, launch_request  # what a real run builds
 
     executor = ctx.executor_for(agent)
     if executor.id != runtime:
@@ -167,19 +167,8 @@ def probe_request(ctx: WaveContext, agent: Agent, runtime: str, scratch: Path) -
     prompt = scratch / "prompt.md"
     prompt.write_text("")
     overlay = scratch / "overlay" / agent.slug / runtime
-    return AgentLaunchRequest(
-        task=task.model_copy(update={"prompt_path": str(prompt), "log_path": str(scratch / "probe.log")}),
-        task_path=overlay / "task.json",
-        prompt_path=prompt,
-        overlay_dir=overlay,
-        repo_root=ctx.repo_root,
-        lane=ctx.lane,
-        model=executor.model,
-        agent_executor=agent.executor,
-        profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
-        budget_turns=executor.budget_turns,
-        budget_minutes=executor.budget_minutes,
-    )
+    task = task.model_copy(update={"prompt_path": str(prompt), "log_path": str(scratch / "probe.log")})
+    return launch_request(ctx, agent, executor, task, overlay=overlay, repo_root=ctx.repo_root, with_skills=False)
 
 
 def check_flags(impl: Executor, runtime: str, ctx: WaveContext, agents: list[Agent], path: str) -> Check:

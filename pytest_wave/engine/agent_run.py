@@ -23,7 +23,7 @@ from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.engine.semaphore import slot
 from pytest_wave.engine.validation import run_validation
 from pytest_wave.errors import WaveError
-from pytest_wave.executors.base import find_command
+from pytest_wave.executors.base import Executor, LaunchSpec, find_command
 from pytest_wave.executors.budget import check_wave_budget
 from pytest_wave.executors.common import AgentLaunchRequest
 from pytest_wave.executors.ratelimit import RateLimitPolicy, record_switch, run_with_rate_limits
@@ -122,6 +122,44 @@ def _coordination_section(ctx: WaveContext, agent: Agent, run_id: str, attempt: 
         return coordination.prompt_section(ctx, agent, run_id, attempt)
     except (OSError, ValueError, WaveError) as exc:
         return f"Coordination state unavailable this attempt: {exc}"
+
+
+def launch_request(
+    ctx: WaveContext,
+    agent: Agent,
+    executor: ResolvedExecutor,
+    task: AgentTask,
+    *,
+    overlay: Path,
+    repo_root: Path,
+    with_skills: bool = True,
+) -> AgentLaunchRequest:
+    """What a runtime needs to build this agent's launch: the same for a run, a dry run and doctor."""
+    skills = None
+    if with_skills:
+        skills = resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)
+    return AgentLaunchRequest(
+        task=task,
+        task_path=overlay / "task.json",
+        prompt_path=Path(task.prompt_path),
+        overlay_dir=overlay,
+        repo_root=repo_root,
+        lane=ctx.lane,
+        model=executor.model,
+        agent_executor=agent.executor,
+        profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
+        budget_turns=executor.budget_turns,
+        budget_minutes=executor.budget_minutes,
+        skills=skills,
+    )
+
+
+def build_launch(ctx: WaveContext, impl: Executor, request: AgentLaunchRequest) -> LaunchSpec:
+    """The runtime's launch spec, with the resolved skills' overlay files added."""
+    spec = impl.build_launch(request)
+    if request.skills is not None:
+        spec.overlay_files = {**skill_overlay_files(request.skills, ctx.repo_root), **spec.overlay_files}
+    return spec
 
 
 def fingerprint_now(ctx: WaveContext, agent: Agent, executor: ResolvedExecutor) -> str:
@@ -266,22 +304,8 @@ def _launch_and_judge(
         context7=context7_text,
     )
     fingerprint = prompt_fingerprint(task, prompt_body, extra_hashes)
-    request = AgentLaunchRequest(
-        task=task,
-        task_path=task_path,
-        prompt_path=prompt_path,
-        overlay_dir=overlay,
-        repo_root=workspace.root,
-        lane=ctx.lane,
-        model=executor.model,
-        agent_executor=agent.executor,
-        profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
-        budget_turns=executor.budget_turns,
-        budget_minutes=executor.budget_minutes,
-        skills=(skills := resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)),
-    )
-    spec = impl.build_launch(request)  # a WaveError here fails the attempt with its one line
-    spec.overlay_files = {**skill_overlay_files(skills, ctx.repo_root), **spec.overlay_files}
+    request = launch_request(ctx, agent, executor, task, overlay=overlay, repo_root=workspace.root)
+    spec = build_launch(ctx, impl, request)  # a WaveError here fails the attempt with its one line
     redactor = Redactor()
     status_path = paths.status(safe)
     try:

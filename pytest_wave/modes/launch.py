@@ -14,20 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_wave.engine.agent_run import AttemptSetupError, _skills_and_docs, build_task
+from pytest_wave.engine.agent_run import AttemptSetupError, _skills_and_docs, build_launch, build_task, launch_request
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import write_model, write_text_atomic
 from pytest_wave.engine.prompt import prompt_fingerprint, render_prompt
 from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.errors import WaveError
 from pytest_wave.executors.base import LaunchSpec
-from pytest_wave.executors.common import AgentLaunchRequest
 from pytest_wave.executors.redact import Redactor, redact_env
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.roles import resolved_prompt
-from pytest_wave.skills import overlay_files as skill_overlay_files
-from pytest_wave.skills import resolve_skills
 
 
 @dataclass
@@ -88,22 +85,8 @@ def prepare_launch(
     task = build_task(ctx, agent, executor, run_id, attempt)
     overlay = paths.overlay_dir(ctx.wave.number, agent.slug)
     text, fingerprint = prompt_and_fingerprint(ctx, agent, task, coordination)
-    request = AgentLaunchRequest(
-        task=task,
-        task_path=overlay / "task.json",
-        prompt_path=Path(task.prompt_path),
-        overlay_dir=overlay,
-        repo_root=ctx.repo_root,
-        lane=ctx.lane,
-        model=executor.model,
-        agent_executor=agent.executor,
-        profile=ctx.lane.executors.profiles.get(executor.profile) if executor.profile else None,
-        budget_turns=executor.budget_turns,
-        budget_minutes=executor.budget_minutes,
-        skills=(skills := resolve_skills(ctx.repo_root, ctx.lane, ctx.wave, agent, task.role, task.executor_id)),
-    )
-    spec = impl.build_launch(request)
-    spec.overlay_files = {**skill_overlay_files(skills, ctx.repo_root), **spec.overlay_files}
+    request = launch_request(ctx, agent, executor, task, overlay=overlay, repo_root=ctx.repo_root)
+    spec = build_launch(ctx, impl, request)
     return PreparedLaunch(
         task=task,
         task_path=request.task_path,
