@@ -224,7 +224,6 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-
 def _row(config: str, workers: str, summary: dict[str, Any]) -> list[str]:
     """One line of the results table from a config's summary."""
     medians = ("phase_span_s", "mean_agent_s", "closure_span_s", "to_first_agent_s", "after_last_agent_s")
@@ -240,6 +239,7 @@ def _row(config: str, workers: str, summary: dict[str, Any]) -> list[str]:
         *(fmt(summary[f"median_{name}"], ".2f") for name in medians),
         "yes" if summary["all_passed"] else "NO",
     ]
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -113,8 +113,6 @@ def _read(path: Path, *, bulk: bool, monkeypatch: pytest.MonkeyPatch) -> ReadBat
         return LogReader(path, known_agents=[*ROSTER.ids, "launcher"]).poll(final=True)
 
 
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_a_bulk_read_gives_the_entries_and_issues_of_a_line_by_line_read(
     tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch

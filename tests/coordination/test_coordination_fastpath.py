@@ -200,8 +200,6 @@ def _random_log(r: Roster, count: int, seed: int) -> list[tuple[dict[str, Any], 
     return out
 
 
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_bulk_index_of_a_cold_read_matches_record_by_record_indexing(seed: int) -> None:
     r = roster(
