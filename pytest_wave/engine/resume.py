@@ -384,10 +384,32 @@ def start_run(ctx: WaveContext, run_id: str) -> tuple[baseline.Snapshot | None, 
             if before is None:
                 continue
             if not _closed(run_dir):
-                inherited = before
-                start.baseline_from = run_dir.name
+                later = _later_wave_run(ctx, run_dir.name, run_id)
+                if later is None:
+                    inherited = before
+                    start.baseline_from = run_dir.name
+                else:
+                    start.baseline_dropped = f"{run_dir.name}: {later} ran since"
             break
     return inherited, start
+
+
+def _later_wave_run(ctx: WaveContext, since: str, run_id: str) -> str | None:
+    """Another wave's run that took its baseline after run ``since`` (not this session's own run):
+    the tree moved on under other work, so the unfinished run's baseline no longer tells this
+    wave's changes apart (reconcile, or an operator, let later waves run past it)."""
+    results = ctx.paths.state_dir / "results"
+    own = _wave_dir(ctx).name
+    try:
+        waves = [d for d in results.iterdir() if d.is_dir() and d.name != own]
+    except OSError:
+        return None
+    for wave_dir in sorted(waves):
+        for run_dir in wave_dir.iterdir():
+            # Run ids start with the UTC time, so a greater id started later.
+            if run_dir.name > since and run_dir.name != run_id and (run_dir / "baseline.json").exists():
+                return f"{wave_dir.name} (run {run_dir.name})"
+    return None
 
 
 def _closed(run_dir: Path) -> bool:

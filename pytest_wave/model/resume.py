@@ -22,4 +22,6 @@ class RunStart(BaseModel):
     fresh: bool = False  # --wave-fresh: nothing of earlier runs was reused
     # The run whose baseline this run kept (an earlier run of the wave that did not close), if any.
     baseline_from: str | None = None
+    # Why an unfinished run's baseline was not kept: another wave ran since ("<run>: wave-N (run R) ran since").
+    baseline_dropped: str | None = None
     stopped: list[StoppedProcess] = Field(default_factory=list)

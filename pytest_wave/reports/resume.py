@@ -65,6 +65,8 @@ class ResumeReporting:
                 lines.append(f"stopped {len(start.stopped)} orphaned agent process(es) of a dead session: {shown}")
             if start.baseline_from:
                 lines.append(f"kept the baseline of unfinished run {start.baseline_from} (its changes are checked too)")
+            elif start.baseline_dropped:
+                lines.append(f"new baseline: unfinished run {start.baseline_dropped}")
             if start.fresh:
                 lines.append("--wave-fresh: earlier results were not reused")
         agents = outcome.agents if outcome is not None else {}

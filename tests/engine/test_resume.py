@@ -139,6 +139,32 @@ def test_an_unfinished_run_lends_its_baseline_and_torn_results_prove_nothing(rep
     assert "stray.txt" in json.dumps(outcome.model_dump())
 
 
+def test_a_baseline_is_not_kept_once_a_later_wave_ran_past_the_unfinished_run(repo: Path) -> None:
+    """Wave 1 was killed; reconcile (or an operator) let wave 2 run on; now wave 1 runs again. The
+    killed run's baseline predates wave 2's work, which this run must not take for its own."""
+    killed = WaveRun(_ctx(repo), "20260101T000000-aaaaaa")
+    killed.take_baseline()
+    assert killed.run_agent(_ctx(repo).wave.agents[0], 1).status == "passed"
+    wave2 = WAVE.replace("# Wave 1 - Resume", "# Wave 2 - Later").replace("out/", "later/")
+    wave2 = wave2.replace("wave-1-evaluator", "wave-2-evaluator")
+    (repo / "waves" / "wave-2.md").write_text(wave2)
+    coordination_engine._CACHE.clear()
+    later = WaveRun(WaveContext.load(repo / "waves" / "wave-2.md", RunOptions()), "20260101T000005-dddddd")
+    assert later.run().closed
+    assert (repo / "later" / "a1" / "part.py").exists()
+    coordination_engine._CACHE.clear()
+
+    rerun = WaveRun(_ctx(repo), "20260101T000009-eeeeee")
+    outcome = rerun.run()
+    start = resume.read_start(_ctx(repo), rerun.run_id)
+    assert start is not None and start.baseline_from is None
+    assert start.baseline_dropped == f"{killed.run_id}: wave-2 (run {later.run_id}) ran since"
+    assert outcome.closed, json.dumps(outcome.model_dump())[:2000]
+    assert "later/" not in json.dumps(outcome.model_dump())
+    # A1's earlier proof is still reused: only the baseline was renewed.
+    assert _statuses(rerun)["A1"] == "reused"
+
+
 def test_proof_hashes_name_missing_and_escaping_paths(repo: Path, tmp_path: Path) -> None:
     ctx = _ctx(repo)
     a1 = ctx.wave.agent("A1")
