@@ -135,8 +135,7 @@ def _post(args: argparse.Namespace) -> int:
         if args.id:
             fields["id"] = args.id
     try:
-        record = make_record(**fields)
-        log.append([record])
+        [record] = log.append([make_record(**fields)])  # as stored: redacted
     except RecordError as exc:
         raise WaveError(exc.message, fix=f"check --{_flag(exc.field)}" if exc.field else None) from None
     print(json.dumps(record, ensure_ascii=False))

@@ -1,6 +1,7 @@
 """The append-only JSONL log: atomic appends under a cross-process lock, and a tolerant reader.
 
-Appends: every batch is encoded first (a bad record raises before anything is written), then
+Appends: every batch is encoded first (a bad record raises before anything is written; secrets in
+any text are redacted, see :mod:`pytest_wave.executors.redact`), then
 written with one ``write()`` on an ``O_APPEND`` descriptor while holding a :class:`filelock.FileLock`
 next to the log, so lines from concurrent processes never interleave. If a writer was killed
 mid-line, the next append first ends that fragment with a newline: the fragment stays a single
@@ -36,6 +37,7 @@ from pytest_wave.coordination.records import (
     loads,
     normalize,
 )
+from pytest_wave.executors.redact import Redactor
 from pytest_wave.model.coordination import CoordinationRecord, IssueKind, LogIssue
 
 _ALWAYS = frozenset({"recordVersion", "id", "kind", "lane", "wave", "agentId", "createdAt", "updatedAt"})
@@ -173,11 +175,14 @@ def encode_records(records: Iterable[Rec | CoordinationRecord]) -> list[tuple[Re
     """Validate ``records`` (raising :class:`RecordError` before anything is written); for each, its
     canonical dict, whether it is a partial update, and the line to store (every store writes the same)."""
     out: list[tuple[Rec, bool, bytes]] = []
+    redactor = Redactor()
     for record in records:
         if isinstance(record, CoordinationRecord):
             full, set_keys = record.to_json_dict(), None
         else:
             full, set_keys = normalize(record)
+        # No credential reaches the log, whoever wrote the text (a seed quoting a prompt, an agent).
+        full = redactor.record(full)
         # A partial update is written as given (plus id and timestamps): written out in full,
         # its defaults would overwrite the fields it meant to leave alone when folded.
         line = full if set_keys is None else {k: full[k] for k in full if k in set_keys or k in _ALWAYS}

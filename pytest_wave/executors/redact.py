@@ -11,7 +11,9 @@ Two nets, applied together:
   by ``[redacted:<kind>]`` even when no variable holds them (a key pasted into a prompt).
 
 Agent CLIs write their logs themselves, so a log is redacted in place once its process has exited;
-everything the engine writes itself goes through :meth:`Redactor.text` first.
+everything the engine writes itself goes through :meth:`Redactor.text` first, and every coordination
+record (seeds quote the wave's prompts; agents post whatever they like) through
+:meth:`Redactor.record` before it is appended.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pytest_wave.engine.files import write_text_atomic
 
@@ -91,6 +94,25 @@ class Redactor:
         for kind, pattern in KEY_PATTERNS:
             text = pattern.sub(f"[redacted:{kind}]", text)
         return _BEARER.sub(lambda m: m.group(1) + "[redacted:bearer]", text)
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with every string (and string in a list) redacted; the same dict when clean.
+
+        One scan of all its strings at once decides; only a record that holds a secret is copied.
+        """
+        texts = [v for v in record.values() if isinstance(v, str)]
+        texts.extend(x for v in record.values() if isinstance(v, list) for x in v if isinstance(x, str))
+        joined = "\n".join(texts)
+        if self.text(joined) == joined:
+            return record
+        return {
+            key: self.text(value)
+            if isinstance(value, str)
+            else [self.text(x) if isinstance(x, str) else x for x in value]
+            if isinstance(value, list)
+            else value
+            for key, value in record.items()
+        }
 
     def file(self, path: Path) -> bool:
         """Redact a file in place (atomically); True when something was replaced."""

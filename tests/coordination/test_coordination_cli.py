@@ -41,6 +41,14 @@ def test_post_reads_everything_from_the_environment(agent_env: Path, capsys: pyt
     assert json.loads(_log(agent_env).read_text()) == record
 
 
+def test_a_posted_secret_is_redacted(agent_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = "ghp_" + "k" * 36
+    assert run(["coord", "post", "--kind", "evidence", "--summary", f"pushed with {key}"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["summary"] == "pushed with [redacted:github-token]"
+    assert key not in _log(agent_env).read_text()
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [

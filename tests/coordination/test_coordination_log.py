@@ -116,6 +116,32 @@ def test_invalid_record_is_refused_before_anything_is_written(tmp_path: Path) ->
     assert not path.exists()
 
 
+def test_no_credential_reaches_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeds quote the wave's prompts and agents post what they like: every text is redacted
+    before it is appended, a partial update too, and the state folded from the log agrees."""
+    monkeypatch.setenv("DEPLOY_TOKEN", "plain-looking-deploy-value")
+    key = "sk-ant-api03-" + "Q9" * 20
+    path = tmp_path / "wave-0.jsonl"
+    log = CoordinationLog(path)
+    log.append(
+        [
+            rec(id="s", kind="request", summary=f"call the API with {key}", artifact_refs=[f"notes/{key}.txt"]),
+            rec(id="clean", kind="claim", summary="nothing secret here"),
+        ]
+    )
+    partial = {"id": "s", "kind": "request", "lane": "main", "wave": 0, "agentId": "A1"}
+    log.append([{**partial, "detail": "token is plain-looking-deploy-value", "status": "resolved"}])
+    text = path.read_text()
+    assert key not in text and "plain-looking-deploy-value" not in text
+    assert text.count("[redacted:anthropic-key]") == 2 and "[redacted:DEPLOY_TOKEN]" in text
+    state = CoordinationState()
+    state.apply_batch(log.read_all())
+    latest = state.latest["s"]
+    assert latest["summary"] == "call the API with [redacted:anthropic-key]"
+    assert (latest["detail"], latest["status"]) == ("token is [redacted:DEPLOY_TOKEN]", "resolved")
+    assert state.latest["clean"]["summary"] == "nothing secret here"
+
+
 def test_incremental_reader_reads_only_new_bytes_and_matches_a_cold_reduce(tmp_path: Path) -> None:
     path = tmp_path / "wave-0.jsonl"
     r = roster([{"agentId": "A1", "ownedPaths": ["src/a/"], "capabilities": ["db"]},
