@@ -3,8 +3,10 @@
 //
 //   node bench_coordination_node.mjs <log.jsonl> <agents> [<runs>]
 //
-// When WAVE_NODE_TOOL points at a checkout of the Node.js tool, its own coordination-store module is
-// imported and used for read + materialize. Otherwise this file re-implements the tool's algorithm as
+// When WAVE_NODE_TOOL points at the Node.js tool (a checkout, or the npm package
+// @chllming/wave-orchestration that bench_coordination.py installs), its own modules do the work: the
+// coordination store reads and materializes, and its board, shared-summary and inbox compilers (with
+// the routing module's helper assignments) build the projections. Otherwise this file re-implements the tool's algorithm as
 // spec/coordination.md §6.1-6.2 and §6.5 describe it (parse and normalize every line, sort by
 // updatedAt then id, fold by id, then filter the whole state again for the shared summary, the board
 // and each inbox), and says so in its output: an approximation of the tool, not the tool.
@@ -89,22 +91,56 @@ function projections(state) {
   return shared.length + board.length + inboxes.length;
 }
 
+// The roster bench_coordination.py builds (make_roster), in the Node.js tool's agent shape.
+function roster() {
+  const members = [];
+  for (let i = 1; i <= agents; i += 1) {
+    members.push({
+      agentId: `A${i}`, title: `Agent ${i}`, ownedPaths: [`src/mod${i}/`, `docs/mod${i}.md`],
+      components: [`component-${i % 16}`], capabilities: [`cap-${i % 12}`, "runtime"],
+    });
+  }
+  return members;
+}
+
+// The tool's own refresh of the projections the issue names (coord-cli.mjs "render" and "inbox",
+// the launcher's poll): helper assignments, the board, the shared summary and one inbox per agent.
+function toolProjections(store, routing) {
+  const members = roster();
+  const wave = { wave: 7, file: "waves/wave-7.md", agents: members };
+  const capabilityRouting = { preferredAgents: { "cap-0": ["A12"] } };
+  return (state) => {
+    const capabilityAssignments = routing.buildRequestAssignments({
+      coordinationState: state, agents: members, ledger: { tasks: [] }, capabilityRouting,
+    });
+    let size = store.renderCoordinationBoardProjection({
+      wave: wave.wave, waveFile: wave.file, agents: members, state, capabilityAssignments,
+    }).length;
+    size += store.compileSharedSummary({ wave, state, capabilityAssignments }).text.length;
+    for (const agent of members) {
+      size += store.compileAgentInbox({ wave, agent, state, capabilityAssignments }).text.length;
+    }
+    return size;
+  };
+}
+
 async function main() {
   let read = null;
+  let project = projections;
   let label = "re-implementation of the Node.js tool's algorithm (spec §6.2, §6.5)";
   const tool = process.env.WAVE_NODE_TOOL;
   if (tool) {
-    const store = path.join(tool, "scripts", "wave-orchestrator", "coordination-store.mjs");
-    if (fs.existsSync(store)) {
-      const mod = await import(pathToFileURL(store).href);
-      if (typeof mod.readMaterializedCoordinationState === "function") {
-        read = (p) => mod.readMaterializedCoordinationState(p);
-        label = "the Node.js tool's own coordination-store.mjs";
-      } else if (typeof mod.materializeCoordinationState === "function" && typeof mod.readCoordinationLog === "function") {
-        read = (p) => mod.materializeCoordinationState(mod.readCoordinationLog(p));
-        label = "the Node.js tool's own coordination-store.mjs";
-      }
+    const dir = path.join(tool, "scripts", "wave-orchestrator");
+    const store = path.join(dir, "coordination-store.mjs");
+    if (!fs.existsSync(store)) throw new Error(`WAVE_NODE_TOOL=${tool}: no scripts/wave-orchestrator/coordination-store.mjs`);
+    const mod = await import(pathToFileURL(store).href);
+    read = (p) => mod.readMaterializedCoordinationState(p);
+    const routingFile = path.join(dir, "routing-state.mjs");
+    if (typeof mod.compileAgentInbox === "function" && fs.existsSync(routingFile)) {
+      project = toolProjections(mod, await import(pathToFileURL(routingFile).href));
     }
+    const pkg = JSON.parse(fs.readFileSync(path.join(tool, "package.json"), "utf8"));
+    label = `the Node.js tool itself, ${pkg.name}@${pkg.version}`;
   }
   if (!read) read = (p) => reimplemented(fs.readFileSync(p, "utf8"));
   const materialize = [];
@@ -121,7 +157,7 @@ async function main() {
     materializeCpu.push(cpuSeconds(c));
     t = performance.now();
     c = process.cpuUsage();
-    projections(read(logPath));
+    project(read(logPath));
     withProjections.push((performance.now() - t) / 1000);
     projectionsCpu.push(cpuSeconds(c));
   }
