@@ -21,6 +21,7 @@ sees it. ``--wave-fresh`` reuses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ from pytest_wave.engine.context import RunOptions, WaveContext
 from pytest_wave.engine.files import write_model
 from pytest_wave.engine.resolve import ResolvedExecutor
 from pytest_wave.errors import WaveError
+from pytest_wave.executors.redact import Redactor
 from pytest_wave.model.result import AgentResult, Check, ReuseEvidence, WaveOutcome
 from pytest_wave.model.resume import RunStart, StoppedProcess
 from pytest_wave.model.task import AgentTask
@@ -377,6 +379,7 @@ def start_run(ctx: WaveContext, run_id: str) -> tuple[baseline.Snapshot | None, 
             StoppedProcess(pid=s.pid, agent_id=s.agent_id, run_id=s.run_id, pid_file=s.name + ".pid") for s in stopped
         ],
     )
+    start.logs_redacted = redact_dead_runs(ctx, run_id)
     inherited: baseline.Snapshot | None = None
     if not ctx.options.fresh:
         for run_dir in earlier_runs(ctx, run_id):
@@ -392,6 +395,31 @@ def start_run(ctx: WaveContext, run_id: str) -> tuple[baseline.Snapshot | None, 
                     start.baseline_dropped = f"{run_dir.name}: {later} ran since"
             break
     return inherited, start
+
+
+LOGS_REDACTED = "logs-redacted"  # marker in a run folder: its agent logs were redacted after it died
+
+
+def redact_dead_runs(ctx: WaveContext, run_id: str) -> list[str]:
+    """Redact the agent logs of earlier runs that died before their verdict (``wave.json``).
+
+    A log is redacted when its agent exits; a run killed with its agents (``kill -9``, a lost
+    host) never got there, so the credentials an agent CLI echoed would stay on disk. Each dead
+    run is handled once (a marker file); returns the logs that held something, relative to the
+    state folder.
+    """
+    redactor = Redactor()
+    cleaned: list[str] = []
+    state_dir = ctx.paths.state_dir
+    for run_dir in earlier_runs(ctx, run_id):
+        if (run_dir / "wave.json").exists() or (run_dir / LOGS_REDACTED).exists():
+            continue
+        for log in sorted(run_dir.rglob("*.log")):
+            if log.is_file() and not log.is_symlink() and redactor.file(log):
+                cleaned.append(str(log.relative_to(state_dir)))
+        with contextlib.suppress(OSError):  # else tried again next time
+            (run_dir / LOGS_REDACTED).touch()
+    return cleaned
 
 
 def _later_wave_run(ctx: WaveContext, since: str, run_id: str) -> str | None:

@@ -25,3 +25,5 @@ class RunStart(BaseModel):
     # Why an unfinished run's baseline was not kept: another wave ran since ("<run>: wave-N (run R) ran since").
     baseline_dropped: str | None = None
     stopped: list[StoppedProcess] = Field(default_factory=list)
+    # Agent logs of runs that died before their verdict, redacted now (paths under the state folder).
+    logs_redacted: list[str] = Field(default_factory=list)

@@ -63,6 +63,8 @@ class ResumeReporting:
                     for p in start.stopped
                 )
                 lines.append(f"stopped {len(start.stopped)} orphaned agent process(es) of a dead session: {shown}")
+            if start.logs_redacted:
+                lines.append(f"redacted credentials left in {len(start.logs_redacted)} log(s) of a dead run")
             if start.baseline_from:
                 lines.append(f"kept the baseline of unfinished run {start.baseline_from} (its changes are checked too)")
             elif start.baseline_dropped:

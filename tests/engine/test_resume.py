@@ -165,6 +165,31 @@ def test_a_baseline_is_not_kept_once_a_later_wave_ran_past_the_unfinished_run(re
     assert _statuses(rerun)["A1"] == "reused"
 
 
+def test_the_logs_of_a_dead_run_are_redacted_once_at_the_next_start(repo: Path) -> None:
+    """A run killed with its agents never redacted their logs (that happens when an agent exits)."""
+    killed = WaveRun(_ctx(repo), "20260101T000000-aaaaaa")
+    killed.take_baseline()
+    assert killed.run_agent(_ctx(repo).wave.agents[0], 1).status == "passed"
+    key = "sk-proj-" + "L0g" * 10
+    echoed = killed.ctx.paths.attempt_dir(1, killed.run_id, 1) / "A2.log"
+    echoed.write_text(f"starting with key {key}\n")  # the CLI echoed it, then the kill came
+    coordination_engine._CACHE.clear()
+
+    resumed = WaveRun(_ctx(repo), "20260101T000001-bbbbbb")
+    resumed.take_baseline()
+    start = resume.read_start(_ctx(repo), resumed.run_id)
+    assert start is not None
+    assert start.logs_redacted == [str(echoed.relative_to(killed.ctx.paths.state_dir))]
+    assert echoed.read_text() == "starting with key [redacted:openai-key]\n"
+    assert (echoed.parents[1] / resume.LOGS_REDACTED).exists()
+    # Handled once: a later start does not read the dead run's logs again.
+    echoed.write_text(f"planted later {key}\n")
+    later = WaveRun(_ctx(repo), "20260101T000002-cccccc")
+    later.take_baseline()
+    again = resume.read_start(_ctx(repo), later.run_id)
+    assert again is not None and again.logs_redacted == []
+
+
 def test_proof_hashes_name_missing_and_escaping_paths(repo: Path, tmp_path: Path) -> None:
     ctx = _ctx(repo)
     a1 = ctx.wave.agent("A1")
