@@ -22,6 +22,7 @@ from pytest_wave.model.result import WaveOutcome
 from pytest_wave.model.wave import Agent
 from pytest_wave.parse.wave import parse_wave_file
 from pytest_wave.reports import closure_table
+from pytest_wave.reports.worktree_notice import say_uncommitted
 from pytest_wave.sequence import close_in_order, runs_later
 from pytest_wave.state import WaveSession, session_state
 
@@ -130,9 +131,11 @@ class WaveController:
                 continue  # snapshot right before its own agents, after the earlier waves changed the tree
             try:
                 wave_file = WaveFile.from_parent(session, path=path)
-                WaveRun(wave_file.context(), self.state.run_id).take_baseline()
+                ctx = wave_file.context()
+                WaveRun(ctx, self.state.run_id).take_baseline()
             except Exception:
                 continue
+            say_uncommitted(self.config, ctx, self.state.run_id)
 
     def _record_not_run(self, session: pytest.Session) -> None:
         """Write each unclosed wave's outcome, so its state says why closure did not happen."""

@@ -27,6 +27,7 @@ from pytest_wave.engine.session_order import SessionPlan, plan_session
 from pytest_wave.engine.wave_run import WaveRun
 from pytest_wave.errors import WaveError
 from pytest_wave.items import AgentItem, ClosureItem, PlanItem, WaveFile
+from pytest_wave.reports.worktree_notice import say_uncommitted
 from pytest_wave.state import session_state
 
 if TYPE_CHECKING:
@@ -401,6 +402,7 @@ def _run_later_wave(controller: WaveController, session: pytest.Session, key: st
         return True  # closure reports itself as not run, with the reason
     run = WaveRun(ctx, state.run_id)
     run.take_baseline()
+    say_uncommitted(controller.config, ctx, state.run_id)
     agents = [item.agent for item in items if type(item) is AgentItem]
     results = run.run_agents(agents, 1)
     for agent, result in zip(agents, results, strict=True):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytest_wave.engine import baseline, ownership, worktree
 from pytest_wave.engine.context import WaveContext
@@ -46,6 +46,8 @@ class WorktreeBase(BaseModel):
 
     commit: str
     toplevel: str
+    # Changes in the main tree that were not committed when the run started: agents do not see them.
+    uncommitted: list[str] = Field(default_factory=list)
 
 
 class Workspace:
@@ -144,9 +146,31 @@ def record_base(ctx: WaveContext, run_id: str) -> WorktreeBase:
             pass
         top = worktree.require_repo(ctx.repo_root)
         refuse_ignored_deliverables(ctx, "worktree isolation", "or run with --wave-isolation shared")
-        base = WorktreeBase(commit=worktree.head_commit(top), toplevel=str(top))
+        base = WorktreeBase(
+            commit=worktree.head_commit(top),
+            toplevel=str(top),
+            uncommitted=worktree.uncommitted(top, ctx.paths.state_dir),
+        )
         write_model(path, base)
         return base
+
+
+def uncommitted_warning(ctx: WaveContext, run_id: str) -> str | None:
+    """One line when worktree agents start from a commit that lacks changes in the main tree."""
+    if not uses_worktree(ctx):
+        return None
+    try:
+        base = WorktreeBase.model_validate_json(_base_path(ctx, run_id).read_bytes())
+    except (OSError, ValidationError):
+        return None
+    if not base.uncommitted:
+        return None
+    shown = ", ".join(base.uncommitted[:5]) + (", ..." if len(base.uncommitted) > 5 else "")
+    return (
+        f"WARNING: {ctx.wave.path}: worktree isolation: agents start from commit {base.commit[:12]} and do not "
+        f"see {len(base.uncommitted)} uncommitted change(s) in the main tree ({shown}); commit or stash them "
+        "first, or use --wave-isolation shared"
+    )
 
 
 def refuse_ignored_deliverables(ctx: WaveContext, mode: str, alternative: str) -> None:

@@ -16,6 +16,7 @@ The public surface:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 from collections.abc import Sequence
@@ -168,6 +169,18 @@ def changed_files(worktree: Path, base: str) -> list[str]:
     status = _git(worktree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames").stdout
     found.update(entry[3:] for entry in _z(status) if len(entry) > 3)
     return sorted(found)
+
+
+def uncommitted(top: Path, *excluded: Path) -> list[str]:
+    """Paths (relative to ``top``) with changes git has not committed, untracked files included,
+    except those under ``excluded`` folders (the orchestrator's own state)."""
+    status = _git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames").stdout
+    skip = []
+    for folder in excluded:
+        with contextlib.suppress(ValueError):
+            skip.append(folder.resolve().relative_to(top).as_posix().rstrip("/") + "/")
+    paths = (entry[3:] for entry in _z(status) if len(entry) > 3)
+    return sorted(p for p in paths if not any(p.startswith(prefix) for prefix in skip))
 
 
 def ignored(cwd: Path, paths: Sequence[str]) -> list[str]:

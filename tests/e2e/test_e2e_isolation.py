@@ -131,6 +131,7 @@ def test_worktree_wave_closes_and_cleans_up(pytester: pytest.Pytester, monkeypat
     result = run_wave(pytester, WAVE, "-n", "2", *WORKTREE)
     assert result.ret == 0, output(result)
     assert_no_traceback(result)
+    assert "uncommitted change" not in output(result)  # a clean tree, the state folder aside
     assert WaveState(repo).outcome()["closed"] is True
     for agent in ("a1", "a2"):
         assert (repo / "out" / agent / "part.py").is_file()  # merged into the main tree
@@ -141,6 +142,30 @@ def test_worktree_wave_closes_and_cleans_up(pytester: pytest.Pytester, monkeypat
     assert not (repo / ".tmp" / "main-wave-launcher" / "worktrees").exists() or not any(
         (repo / ".tmp" / "main-wave-launcher" / "worktrees").rglob("*")
     )
+
+
+def test_worktree_mode_warns_of_uncommitted_changes_before_agents_start(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agents branch from HEAD: a change not committed in the main tree is not in their worktrees."""
+    repo = make_repo(pytester, monkeypatch, {1: wave_text(1, agents=2)})
+    git_init(repo)
+    with (repo / ".gitignore").open("a") as ignore:
+        ignore.write("*.bak\n")
+    (repo / "notes").mkdir()
+    (repo / "notes" / "draft.txt").write_text("not committed yet\n")
+    result = run_wave(pytester, WAVE, "-n", "2", *WORKTREE)
+    assert result.ret == 0, output(result)  # a warning, not a refusal
+    assert_no_traceback(result)
+    result.stdout.fnmatch_lines(
+        [
+            "WARNING: waves/wave-1.md: worktree isolation: agents start from commit * and do not see "
+            "2 uncommitted change(s) in the main tree (.gitignore, notes/draft.txt); commit or stash them first*",
+            "*passed*",
+        ]
+    )
+    base = json.loads(next((repo / ".tmp" / "main-wave-launcher" / "results").rglob("worktree-base.json")).read_text())
+    assert base["uncommitted"] == [".gitignore", "notes/draft.txt"]
 
 
 def test_worktree_mode_outside_git_is_one_clear_line(
