@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_wave.engine import isolation
 from pytest_wave.engine.agent_run import AttemptSetupError, _skills_and_docs, build_launch, build_task, launch_request
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import write_model, write_text_atomic
@@ -83,9 +84,16 @@ def prepare_launch(
         )
     paths = ctx.paths
     task = build_task(ctx, agent, executor, run_id, attempt)
+    root = ctx.repo_root
+    if isolation.uses_worktree(ctx, agent):
+        # Where a real run would put this agent: its own worktree, under the live state folder (a
+        # dry run's paths point at dry-run/). Nothing is created; the launch creates it.
+        live = dataclasses.replace(ctx, options=dataclasses.replace(ctx.options, dry_run=False))
+        root = isolation.worktree_path(live, agent)
+        task = task.model_copy(update={"repo_root": str(root)})
     overlay = paths.overlay_dir(ctx.wave.number, agent.slug)
     text, fingerprint = prompt_and_fingerprint(ctx, agent, task, coordination)
-    request = launch_request(ctx, agent, executor, task, overlay=overlay, repo_root=ctx.repo_root)
+    request = launch_request(ctx, agent, executor, task, overlay=overlay, repo_root=root)
     spec = build_launch(ctx, impl, request)
     return PreparedLaunch(
         task=task,

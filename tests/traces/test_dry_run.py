@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from tracekit import STATE, WAVE, assert_no_traceback, assert_no_workers, clean_env, load_json, make_repo, output
@@ -40,12 +41,31 @@ def test_dry_run_writes_previews_and_starts_nothing(pytester: pytest.Pytester) -
     assert not (repo / "out").exists()
 
 
-def test_dry_run_preview_is_the_live_launch(pytester: pytest.Pytester) -> None:
+def _git_init(repo: Path) -> None:
+    """A committed repository (worktree isolation branches from HEAD); the state folder is ignored."""
+    (repo / ".gitignore").write_text(".tmp/\n")
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.name", "Dry"],
+        ["config", "user.email", "dry@example.invalid"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "base"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("isolation", ["shared", "worktree"])
+def test_dry_run_preview_is_the_live_launch(pytester: pytest.Pytester, isolation: str) -> None:
+    """The same argv, cwd, environment and prompt fingerprint as the launch a real run makes; with
+    worktree isolation the cwd is the agent's worktree (which the dry run does not create)."""
     repo = make_repo(pytester.path / "repo")
-    result = dry_run(pytester, "--junitxml", "dry.xml")
+    if isolation == "worktree":
+        _git_init(repo)
+    result = dry_run(pytester, "--junitxml", "dry.xml", "--wave-isolation", isolation)
     assert result.ret == 0, output(result)
+    assert not (repo / STATE / "worktrees").exists()
     live = subprocess.run(
-        [sys.executable, "-m", "pytest", "waves/wave-1.md", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "waves/wave-1.md", "-p", "no:cacheprovider", "--wave-isolation", isolation],
         cwd=repo,
         env=clean_env(),
         capture_output=True,
@@ -61,6 +81,8 @@ def test_dry_run_preview_is_the_live_launch(pytester: pytest.Pytester) -> None:
         dry_preview = (state / "dry-run/executors/wave-1" / slug / "launch-preview.json").read_text()
         live_preview = (state / "executors/wave-1" / slug / "launch-preview.json").read_text()
         assert json.loads(dry_preview.replace("/dry-run/", "/")) == json.loads(live_preview), agent
+        if isolation == "worktree" and agent in ("A1", "A2"):
+            assert json.loads(live_preview)["cwd"] == str(state / "worktrees" / "wave-1" / slug), agent
         fingerprint = outcome["agents"][agent]["prompt_hash"]
         assert f'name="prompt_fingerprint" value="{fingerprint}"' in junit, agent
 
