@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="the Node.js tool to compare with: auto (WAVE_NODE_TOOL, else the pinned npm package), none, or a DIR",
     )
+    parser.add_argument("--json", type=Path, default=RESULTS / "bench_coordination.json", help="where the figures go")
     parser.add_argument("--child", choices=["materialize", "projections"], help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -400,8 +401,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"one-append refresh (+projections): {_fmt(refresh_wall, 1000, 'ms', 1)}; target <= 20 ms: {verdict}")
             print(f"  CPU {_fmt(refresh_cpu, 1000, 'ms', 1)}")
     print(f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (2 CPUs)")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_coordination.json").write_text(
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
         json.dumps(
             {
                 "records": args.records,
