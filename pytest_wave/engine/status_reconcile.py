@@ -244,7 +244,7 @@ def _matrix_reasons(ctx: WaveContext, reasons: _Reasons) -> None:
     promoted = ctx.wave.promoted
     if not promoted:
         return
-    for check in gates.matrix_checks(promoted, ctx.repo_root / ctx.lane.component_matrix_json_path):
+    for check in gates.matrix_checks(promoted, ctx.repo_root / ctx.lane.component_matrix_json_path, ctx.wave.number):
         if not check.ok:
             component = check.name.removeprefix("matrix level ")
             reasons.add("component-matrix-invalid", f"{component} ({check.found}; wanted {check.expected})")

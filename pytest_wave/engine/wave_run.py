@@ -186,7 +186,9 @@ class WaveRun:
         promotions = self.ctx.wave.promoted
         if not promotions:
             return []
-        return gates.matrix_checks(promotions, self.ctx.repo_root / self.ctx.lane.component_matrix_json_path)
+        return gates.matrix_checks(
+            promotions, self.ctx.repo_root / self.ctx.lane.component_matrix_json_path, self.ctx.wave.number
+        )
 
     # -- retries ---------------------------------------------------------------------------------
     def implicated(self, results: dict[str, AgentResult]) -> list[Agent]:

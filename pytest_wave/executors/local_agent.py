@@ -383,7 +383,8 @@ def _write_atomic(target: Path, text: str) -> None:
 
 
 def update_matrix(task: AgentTask, root: Path) -> list[str]:
-    """Documentation steward: set each promoted component's ``currentLevel`` to its wave target.
+    """Documentation steward: raise each promoted component's ``currentLevel`` to its wave target
+    (a level already past the target, in the matrix's ``levels`` order, is left alone).
 
     Only when the matrix path is set, owned by this agent and present. Returns ``component: old -> new``
     for every change; the file is rewritten (2-space indent, trailing newline, atomically) only then.
@@ -401,6 +402,8 @@ def update_matrix(task: AgentTask, root: Path) -> list[str]:
     components = data.get("components") if isinstance(data, dict) else None
     if not isinstance(components, dict):
         raise ExecutorError(f'{rel}: component matrix has no "components" object', EXIT_REFUSED)
+    levels = data.get("levels")
+    rank = {name: index for index, name in enumerate(levels)} if isinstance(levels, list) else {}
     changes: list[str] = []
     for component, level in task.promotions.items():
         entry = components.get(component)
@@ -408,9 +411,14 @@ def update_matrix(task: AgentTask, root: Path) -> list[str]:
             _emit(f"{PREFIX} matrix: unknown component {component} in {rel}; left alone")
             continue
         current = entry.get("currentLevel")
-        if current != level:
-            entry["currentLevel"] = level
-            changes.append(f"{component}: {current} -> {level}")
+        if current == level:
+            continue
+        if isinstance(current, str) and rank.get(current, -1) > rank.get(level, -1) >= 0:
+            # A steward promotes, it never demotes: a later wave took the component further.
+            _emit(f"{PREFIX} matrix: {component} is already at {current}, past {level}; left alone")
+            continue
+        entry["currentLevel"] = level
+        changes.append(f"{component}: {current} -> {level}")
     if changes:
         try:
             _write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -157,7 +157,14 @@ def matrix_promotions(ctx: LintContext) -> Iterator[Finding]:
             continue
         current_rank = matrix.level_rank(component.current_level)
         target_rank = matrix.level_rank(target)
-        if current_rank is not None and target_rank is not None and target_rank < current_rank:
+        if (
+            current_rank is not None
+            and target_rank is not None
+            and target_rank < current_rank
+            # A later wave's promotion explains it: that wave ran after this one (a rerun of a wave
+            # that closed before later waves moved the component on), not a regression.
+            and matrix.later_promotion(component_id, number) is None
+        ):
             yield ctx.finding(
                 "promotion-below-current-level",
                 f"{ctx.label} promotes {component_id} to {target}, but {where} already records "

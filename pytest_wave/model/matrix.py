@@ -85,6 +85,20 @@ class ComponentMatrix(_Model):
         """Component id -> target level for every matrix promotion of ``wave`` (do not mutate)."""
         return self._by_wave.get(wave, {})
 
+    def later_promotion(self, component_id: str, wave: int) -> MatrixPromotion | None:
+        """The promotion of a wave after ``wave`` that took the component to its current level (or
+        beyond): why a closed wave's component now sits above that wave's target. ``None`` when no
+        later wave explains the current level."""
+        component = self.components.get(component_id)
+        current = self.level_rank(component.current_level) if component else None
+        if component is None or current is None:
+            return None
+        for promotion in component.promotions:
+            rank = self.level_rank(promotion.target)
+            if promotion.wave > wave and rank is not None and rank >= current:
+                return promotion
+        return None
+
 
 # --------------------------------------------------------------------------- loading
 

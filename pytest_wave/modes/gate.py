@@ -169,7 +169,8 @@ class GateAgentItem(_WaveNode):
         role = ctx.role(agent)
         checks = gates.deliverable_checks(task, ctx.repo_root, agent.owns)
         if role == "documentation" and ctx.wave.promoted:
-            checks += matrix_checks(ctx.wave.promoted, ctx.repo_root / ctx.lane.component_matrix_json_path)
+            matrix = ctx.repo_root / ctx.lane.component_matrix_json_path
+            checks += matrix_checks(ctx.wave.promoted, matrix, ctx.wave.number)
         if role == "evaluator" and task.evaluator_report_path:
             report = ctx.repo_root / task.evaluator_report_path
             verdict = gates.report_verdict(report)

@@ -305,7 +305,8 @@ class BundleReplay:
                 out.append((check, source))
         if task.role == "documentation" and wave.promoted:
             matrix_rel = f"tree/{task.component_matrix_json_path}"
-            out += [(check, matrix_rel) for check in matrix_checks(wave.promoted, self.bundle.path(matrix_rel))]
+            matrix = self.bundle.path(matrix_rel)
+            out += [(check, matrix_rel) for check in matrix_checks(wave.promoted, matrix, wave.number)]
         if task.role in ("integration", "evaluator"):
             out += self._ownership(entry)
         return out

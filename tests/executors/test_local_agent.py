@@ -370,6 +370,20 @@ def test_documentation_promotes_the_component_matrix(tmp_path: Path, repo: Path)
     assert target.read_text() == text
 
 
+def test_documentation_never_demotes_a_component(tmp_path: Path, repo: Path) -> None:
+    """A later wave took wave-parser past this wave's target: the steward leaves it where it is."""
+    target = repo / MATRIX_PATH
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(matrix({"wave-parser": "pilot-live", "closure-gates": "inventoried"})))
+    proc = run_agent(repo, doc_task(tmp_path, repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "[local-executor] matrix: wave-parser is already at pilot-live, past baseline-proved; left alone" in (
+        proc.stdout.splitlines()
+    )
+    levels = {c: e["currentLevel"] for c, e in json.loads(target.read_text())["components"].items()}
+    assert levels == {"wave-parser": "pilot-live", "closure-gates": "repo-landed"}
+
+
 def test_documentation_matrix_owned_through_a_directory(tmp_path: Path, repo: Path) -> None:
     target = repo / MATRIX_PATH
     target.parent.mkdir(parents=True)

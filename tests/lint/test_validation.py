@@ -199,6 +199,20 @@ def test_promotion_below_the_current_level(repo: Repo) -> None:
     ]
 
 
+def test_a_level_a_later_wave_reached_is_not_below_current(repo: Repo) -> None:
+    """Wave 0 reran after wave 3 promoted the component further: the matrix explains the level."""
+
+    def later(data: dict[str, object]) -> None:
+        components = data["components"]
+        assert isinstance(components, dict)
+        component = components["wave-parser-and-launcher"]
+        component["currentLevel"] = "baseline-proved"
+        component["promotions"].append({"wave": 3, "target": "baseline-proved"})
+
+    repo.edit_json(MATRIX, later)
+    assert only(repo.validate(), "promotion-below-current-level") == []
+
+
 def test_matrix_promotion_not_declared_by_the_wave(repo: Repo) -> None:
     text = repo.wave0.replace("- starter-docs-and-adoption-guidance: repo-landed\n", "")
     found = only(repo.validate(text), "matrix-promotion-not-declared")
