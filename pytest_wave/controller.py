@@ -26,6 +26,15 @@ from pytest_wave.reports.worktree_notice import say_uncommitted
 from pytest_wave.sequence import close_in_order, runs_later
 from pytest_wave.state import WaveSession, session_state
 
+# Where closure roles file their reports (``docs/plans/waves/reviews/wave-0-evaluator.md`` in the
+# Node.js tool's layout): named like waves, never waves. The Node.js tool reads only ``wave-<n>.md``
+# directly in the waves folder, so such a file is a wave only when named on the command line.
+REPORT_FOLDERS = frozenset({"reviews"})
+
+
+def in_report_folder(path: Path) -> bool:
+    return path.parent.name in REPORT_FOLDERS
+
 
 def discover_wave_files(config: pytest.Config) -> list[Path]:
     """Wave files named by the command line (files, or matching files under directories)."""
@@ -42,7 +51,11 @@ def discover_wave_files(config: pytest.Config) -> list[Path]:
             found.append(path.resolve())
         elif path.is_dir():
             for candidate in sorted(path.rglob("*.md")):
-                if any(fnmatch.fnmatch(candidate.name, p) for p in patterns) and not _ignored(candidate, path, skip):
+                if (
+                    any(fnmatch.fnmatch(candidate.name, p) for p in patterns)
+                    and not in_report_folder(candidate)
+                    and not _ignored(candidate, path, skip)
+                ):
                     found.append(candidate.resolve())
     return list(dict.fromkeys(found))
 

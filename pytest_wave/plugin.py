@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_wave import hookspecs
-from pytest_wave.controller import WaveController, XdistHooks, discover_wave_files
+from pytest_wave.controller import WaveController, XdistHooks, discover_wave_files, in_report_folder
 from pytest_wave.engine.context import RunOptions
 from pytest_wave.engine.wave_run import new_run_id
 from pytest_wave.executors.registry import BuiltinExecutors, hook_lookup
@@ -210,7 +210,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> WaveFile |
         return None
     patterns = parent.config.getini("wave_files")
     explicit = any(Path(arg.split("::")[0]).resolve() == file_path for arg in parent.config.args)
-    if explicit or any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+    if explicit or (
+        any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns) and not in_report_folder(file_path)
+    ):
         return WaveFile.from_parent(parent, path=file_path)
     return None
 
