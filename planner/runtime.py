@@ -1,7 +1,8 @@
 """Planning an ad-hoc run with the configured planner runtime: an agent that writes a JSON draft spec.
 
 The planner runtime is the lane's executor profile named ``planner`` (``executors.profiles.planner``,
-with an ``id`` of ``claude``, ``codex`` or ``opencode`` and optionally a ``model`` and runtime settings).
+with an ``id`` of ``claude``, ``codex`` or ``opencode`` and optionally a ``model`` and runtime settings),
+else the profile a Node.js 0.9 config names in ``planner.agentic.executorProfile``.
 It is launched exactly like a wave agent: the executor builds the launch (argv, env, overlay files), the
 engine's :func:`~pytest_wave.engine.process.run_process` runs it with its log, and the prompt asks for one
 file, ``<run folder>/planner/draft-spec.json``. What it wrote is only a proposal: the caller validates it
@@ -62,8 +63,18 @@ class PlannerRuntime:
 def configured_planner(lane: LaneConfig, lookup: ExecutorLookup = builtin_executor) -> PlannerRuntime:
     """The lane's planner runtime, or :class:`PlannerUnavailable` saying why there is none."""
     profile = lane.executors.profiles.get(PLANNER_PROFILE)
+    named = lane.planner.agentic.executor_profile  # Node.js 0.9: planner.agentic.executorProfile
+    if profile is None and named:
+        profile = lane.executors.profiles.get(named)
+        if profile is None:
+            raise PlannerUnavailable(
+                f"planner.agentic.executorProfile names '{named}', which is not in executors.profiles"
+            )
     if profile is None or not profile.id:
-        raise PlannerUnavailable(f"no planner runtime configured (executors.profiles.{PLANNER_PROFILE}.id)")
+        raise PlannerUnavailable(
+            f"no planner runtime configured (executors.profiles.{PLANNER_PROFILE}.id, "
+            "or planner.agentic.executorProfile)"
+        )
     if profile.id == "local":
         raise PlannerUnavailable("the planner profile names the local runtime, which has no model")
     impl = lookup(profile.id)

@@ -166,9 +166,10 @@ def default_deploy_kind(wave: Wave) -> str | None:
 def skill_sources(lane: LaneConfig, wave: Wave, agent: Agent, role: str, executor_id: str) -> dict[str, list[str]]:
     """Skill id -> why it resolved (``base``, ``role implementation``, ...), in resolution order."""
     config = lane.skills
+    role_key = next((key for key in lane.roles.role_keys(agent.id, role) if key in config.by_role), role)
     layers: list[tuple[str, list[str]]] = [
         ("base", config.base),
-        (f"role {role}", config.by_role.get(role, [])),
+        (f"role {role_key}", config.by_role.get(role_key, [])),
         (f"runtime {executor_id}", config.by_runtime.get(executor_id, [])),
     ]
     kind = default_deploy_kind(wave)

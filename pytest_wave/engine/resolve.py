@@ -68,6 +68,12 @@ class ResolvedExecutor:
     history: tuple[str, ...] = field(default=())
 
 
+def role_default_key(agent: Agent, role: str, lane: LaneConfig) -> str | None:
+    """The ``defaultExecutorByRole`` key that applies to ``agent`` (see ``RolesConfig.role_keys``)."""
+    defaults = lane.runtime_policy.default_executor_by_role
+    return next((key for key in lane.roles.role_keys(agent.id, role) if key in defaults), None)
+
+
 def declared_fallbacks(agent: Agent, lane: LaneConfig) -> tuple[str, ...]:
     """Profile then agent ``fallbacks``, deduplicated, as written (the agent's own id included)."""
     spec = agent.executor
@@ -111,8 +117,8 @@ def resolve_executor(
         executor_id, selected_by = spec.id, "agent-id"
     elif profile and profile.id:
         executor_id, selected_by = profile.id, "agent-profile"
-    elif role in lane.runtime_policy.default_executor_by_role:
-        executor_id, selected_by = lane.runtime_policy.default_executor_by_role[role], "lane-role-default"
+    elif (key := role_default_key(agent, role, lane)) is not None:
+        executor_id, selected_by = lane.runtime_policy.default_executor_by_role[key], "lane-role-default"
     else:
         executor_id, selected_by = lane.executors.default, "lane-default"
     chain = list(declared_fallbacks(agent, lane))

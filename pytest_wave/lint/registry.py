@@ -12,6 +12,7 @@ import pluggy
 from pytest_wave import hookspecs
 from pytest_wave.lint.base import LintRule, as_rule
 from pytest_wave.lint.extra import LINT_RULES
+from pytest_wave.lint.node_compat import NODE_COMPAT_RULES
 from pytest_wave.lint.paths import PATH_RULES
 from pytest_wave.lint.posture import POSTURE_RULES
 from pytest_wave.lint.validation import VALIDATION_RULES
@@ -22,7 +23,7 @@ BUILTIN_PLUGIN_NAME = "pytest-wave-builtin-lint-rules"
 
 def builtin_rules() -> list[LintRule]:
     """pytest-wave's own rules: the anchor's validation rules first, then the extra lint rules."""
-    return [*VALIDATION_RULES, *PATH_RULES, *LINT_RULES, *POSTURE_RULES]
+    return [*VALIDATION_RULES, *PATH_RULES, *LINT_RULES, *POSTURE_RULES, *NODE_COMPAT_RULES]
 
 
 class BuiltinLintRules:

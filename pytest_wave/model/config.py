@@ -230,11 +230,18 @@ class PathsConfig(_Model):
     # default always won, so non-default lanes shared docs/plans/... [quirk]).
     component_cutover_matrix_doc_path: OptRepoPath = Field(None, alias="componentCutoverMatrixDocPath")
     component_cutover_matrix_json_path: OptRepoPath = Field(None, alias="componentCutoverMatrixJsonPath")
+    # Node.js 0.9: the eval benchmark catalog. Read so 0.9 configs load; pytest-wave has no use for it.
+    benchmark_catalog_path: OptRepoPath = Field(None, alias="benchmarkCatalogPath")
 
     @model_validator(mode="before")
     @classmethod
     def _defaults_for_empty(cls, data: Any) -> Any:
         return _drop_empty(data)
+
+
+# Node.js 0.9 renamed the evaluator "cont-QA"; its config keys are read as the evaluator's.
+_RENAMED_ROLE_KEYS = {"contQaAgentId": "evaluatorAgentId", "contQaRolePromptPath": "evaluatorRolePromptPath"}
+_ROLE_KEY_ALIASES: dict[str, tuple[str, ...]] = {"evaluator": ("cont-qa",)}
 
 
 class RolesConfig(_Model):
@@ -249,16 +256,69 @@ class RolesConfig(_Model):
     documentation_role_prompt_path: RepoPath = Field(
         "docs/agents/wave-documentation-role.md", alias="documentationRolePromptPath"
     )
+    # Node.js 0.9 roles. The cont-eval agent (E0) runs as an implementation agent here, picking its
+    # runtime by the ``cont-eval`` key of defaultExecutorByRole; the role prompt paths are kept
+    # for what reads them (role prompts resolve from the wave's own ``### Role prompts``).
+    cont_eval_agent_id: str | None = Field(None, alias="contEvalAgentId")
+    cont_eval_role_prompt_path: OptRepoPath = Field(None, alias="contEvalRolePromptPath")
+    security_role_prompt_path: OptRepoPath = Field(None, alias="securityRolePromptPath")
+    design_role_prompt_path: OptRepoPath = Field(None, alias="designRolePromptPath")
 
     @model_validator(mode="before")
     @classmethod
     def _defaults_for_empty(cls, data: Any) -> Any:
-        return _drop_empty(data)
+        data = _drop_empty(data)
+        if isinstance(data, dict) and any(old in data for old in _RENAMED_ROLE_KEYS):
+            data = dict(data)
+            for old, new in _RENAMED_ROLE_KEYS.items():
+                if old not in data:
+                    continue
+                value = data.pop(old)
+                if new in data and _trimmed(data[new]) != _trimmed(value):
+                    raise ValueError(f"{old} ({value}) and {new} ({data[new]}) name the same role; keep one")
+                data[new] = value
+        return data
+
+    def role_keys(self, agent_id: str, role: str) -> list[str]:
+        """The keys of per-role settings (``defaultExecutorByRole``, ``skills.byRole``) that name this
+        agent's role, most specific first: ``cont-eval`` for the configured cont-eval agent, the
+        role, then its Node.js 0.9 name (the evaluator is ``cont-qa`` there)."""
+        keys = [role, *_ROLE_KEY_ALIASES.get(role, ())]
+        if self.cont_eval_agent_id and agent_id == self.cont_eval_agent_id:
+            keys.insert(0, "cont-eval")
+        return keys
+
+    @field_validator("cont_eval_agent_id", mode="before")
+    @classmethod
+    def _strip_optional_id(cls, value: Any) -> Any:
+        return _trimmed(value)
 
     @field_validator("evaluator_agent_id", "integration_agent_id", "documentation_agent_id", mode="before")
     @classmethod
     def _strip_id(cls, value: Any) -> Any:
         return _trimmed(value)
+
+
+class ClosureModeThresholds(_Model):
+    """Node.js 0.9.12 ``validation.closureModeThresholds``: the wave numbers from which its closure
+    is ``standard`` and ``strict`` (below ``standard``: ``bootstrap``)."""
+
+    bootstrap: Annotated[int, Field(ge=0)] = 0
+    standard: Annotated[int, Field(ge=0)] = 4
+    strict: Annotated[int, Field(ge=0)] = 10
+
+
+class AutoClosure(_Model):
+    """Node.js 0.9.12 ``validation.autoClosure``: closure stages it let pass without their proof."""
+
+    allow_inferred_integration: bool = Field(False, alias="allowInferredIntegration")
+    allow_auto_doc_no_change: bool = Field(False, alias="allowAutoDocNoChange")
+    allow_auto_doc_projection: bool = Field(False, alias="allowAutoDocProjection")
+    allow_skip_cont_qa_in_bootstrap: bool = Field(False, alias="allowSkipContQaInBootstrap")
+
+    def relaxations(self) -> list[str]:
+        """The camelCase names of the relaxations switched on."""
+        return [str(field.alias) for name, field in type(self).model_fields.items() if getattr(self, name) is True]
 
 
 class ValidationConfig(_Model):
@@ -273,6 +333,10 @@ class ValidationConfig(_Model):
     require_integration_steward_from_wave: Threshold = Field(None, alias="requireIntegrationStewardFromWave")
     require_component_promotions_from_wave: Threshold = Field(0, alias="requireComponentPromotionsFromWave")
     require_agent_components_from_wave: Threshold = Field(0, alias="requireAgentComponentsFromWave")
+    # Node.js 0.9.12's closure relaxations. Read so 0.9 configs load; never applied: a wave closes
+    # only on proof (lint rule ``node-closure-relaxation`` says so where Node would have relaxed).
+    closure_mode_thresholds: ClosureModeThresholds | None = Field(None, alias="closureModeThresholds")
+    auto_closure: AutoClosure | None = Field(None, alias="autoClosure")
 
     @field_validator("required_prompt_references", mode="before")
     @classmethod
@@ -539,6 +603,24 @@ class LaneOverrides(_Model):
     wave_isolation: Literal["shared", "worktree"] | None = Field(None, alias="waveIsolation")
 
 
+class AgenticPlannerConfig(_Model):
+    """Node.js 0.9 ``planner.agentic``. ``executorProfile`` names the executor profile that plans
+    (ad-hoc runs) when the lane has no profile called ``planner``; the rest is read and kept."""
+
+    executor_profile: ProfileName | None = Field(None, alias="executorProfile")
+    default_max_waves: Annotated[int, Field(ge=1)] | None = Field(None, alias="defaultMaxWaves")
+    max_replan_iterations: Annotated[int, Field(ge=0)] | None = Field(None, alias="maxReplanIterations")
+    context7_bundle: str | None = Field(None, alias="context7Bundle")
+    context7_query: str | None = Field(None, alias="context7Query")
+    core_context_paths: list[RepoPath] = Field(default_factory=list, alias="coreContextPaths")
+    lessons_paths: list[RepoPath] = Field(default_factory=list, alias="lessonsPaths")
+    research_topic_paths: list[RepoPath] = Field(default_factory=list, alias="researchTopicPaths")
+
+
+class PlannerConfig(_Model):
+    agentic: AgenticPlannerConfig = Field(default_factory=AgenticPlannerConfig)
+
+
 # --------------------------------------------------------------------------- resolved lane
 
 
@@ -570,6 +652,7 @@ class LaneConfig(_Model):
     coordination: CoordinationBackendConfig = Field(default_factory=CoordinationBackendConfig)
     distributed: DistributedConfig = Field(default_factory=DistributedConfig)
     wave_isolation: Literal["shared", "worktree"] | None = None
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
 
 
 # --------------------------------------------------------------------------- the whole file
@@ -591,6 +674,7 @@ class WaveConfig(_Model):
     lanes: dict[LaneName, LaneOverrides] = Field(default_factory=dict)
     coordination: CoordinationBackendConfig = Field(default_factory=CoordinationBackendConfig)
     distributed: DistributedConfig = Field(default_factory=DistributedConfig)
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
 
     _source: Path | None = PrivateAttr(default=None)
     _repo_root: Path | None = PrivateAttr(default=None)
@@ -718,6 +802,7 @@ class WaveConfig(_Model):
             runtime_policy=self._runtime_policy(over),
             coordination=self.coordination,
             distributed=self.distributed,
+            planner=self.planner,
             wave_isolation=over.wave_isolation,
         )
 
