@@ -32,7 +32,7 @@ WARNING_LINE = (
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the anchor's starter repository, as the working directory."""
     root = tmp_path / "repo"
-    shutil.copytree(ANCHOR, root)
+    shutil.copytree(ANCHOR, root, ignore=shutil.ignore_patterns(".tmp"))  # no state a careless run left
     monkeypatch.delenv("WAVE_REPO_ROOT", raising=False)
     monkeypatch.chdir(root)
     clear_config_cache()
