@@ -14,7 +14,17 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pytest_wave.errors import WaveConfigError
 from pytest_wave.model.executor import (
@@ -239,17 +249,25 @@ class PathsConfig(_Model):
         return _drop_empty(data)
 
 
-# Node.js 0.9 renamed the evaluator "cont-QA"; its config keys are read as the evaluator's.
+# Node.js 0.9 renamed the evaluator "cont-QA"; its config keys are read as the evaluator's (aliases).
 _RENAMED_ROLE_KEYS = {"contQaAgentId": "evaluatorAgentId", "contQaRolePromptPath": "evaluatorRolePromptPath"}
 _ROLE_KEY_ALIASES: dict[str, tuple[str, ...]] = {"evaluator": ("cont-qa",)}
 
 
 class RolesConfig(_Model):
     role_prompt_dir: RepoPath = Field("docs/agents", alias="rolePromptDir")
-    evaluator_agent_id: str = Field("A0", alias="evaluatorAgentId")
+    evaluator_agent_id: str = Field(
+        "A0",
+        alias="evaluatorAgentId",
+        validation_alias=AliasChoices("evaluatorAgentId", "contQaAgentId", "evaluator_agent_id"),
+    )
     integration_agent_id: str = Field("A8", alias="integrationAgentId")
     documentation_agent_id: str = Field("A9", alias="documentationAgentId")
-    evaluator_role_prompt_path: RepoPath = Field("docs/agents/wave-evaluator-role.md", alias="evaluatorRolePromptPath")
+    evaluator_role_prompt_path: RepoPath = Field(
+        "docs/agents/wave-evaluator-role.md",
+        alias="evaluatorRolePromptPath",
+        validation_alias=AliasChoices("evaluatorRolePromptPath", "contQaRolePromptPath", "evaluator_role_prompt_path"),
+    )
     integration_role_prompt_path: RepoPath = Field(
         "docs/agents/wave-integration-role.md", alias="integrationRolePromptPath"
     )
@@ -268,15 +286,14 @@ class RolesConfig(_Model):
     @classmethod
     def _defaults_for_empty(cls, data: Any) -> Any:
         data = _drop_empty(data)
-        if isinstance(data, dict) and any(old in data for old in _RENAMED_ROLE_KEYS):
+        if isinstance(data, dict) and any(old in data and new in data for old, new in _RENAMED_ROLE_KEYS.items()):
+            # Both names given (the alias would reject the second as unknown): agree, or say so.
             data = dict(data)
             for old, new in _RENAMED_ROLE_KEYS.items():
-                if old not in data:
-                    continue
-                value = data.pop(old)
-                if new in data and _trimmed(data[new]) != _trimmed(value):
-                    raise ValueError(f"{old} ({value}) and {new} ({data[new]}) name the same role; keep one")
-                data[new] = value
+                if old in data and new in data:
+                    value = data.pop(old)
+                    if _trimmed(data[new]) != _trimmed(value):
+                        raise ValueError(f"{old} ({value}) and {new} ({data[new]}) name the same role; keep one")
         return data
 
     def role_keys(self, agent_id: str, role: str) -> list[str]:
@@ -723,6 +740,21 @@ class WaveConfig(_Model):
                 if name in seen:
                     raise ValueError(f"lanes {seen[name]!r} and {key!r} are the same lane ({name!r})")
                 seen[name] = str(key)
+        return value
+
+    @field_validator("planner")
+    @classmethod
+    def _planner_profile_exists(cls, value: PlannerConfig, info: ValidationInfo) -> PlannerConfig:
+        named = value.agentic.executor_profile
+        executors, lanes = info.data.get("executors"), info.data.get("lanes")
+        if named is None or executors is None or lanes is None:
+            return value  # an earlier field failed: that error is the one to report
+        known = set(executors.profiles)
+        for lane in lanes.values():
+            known.update(lane.executors.profiles)
+        if named not in known:
+            shown = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"agentic.executorProfile names '{named}', which is not in executors.profiles ({shown})")
         return value
 
     # -- where it came from (set by pytest_wave.config.load_config)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2ekit import DATA, assert_no_traceback, output, run_wave
@@ -97,6 +99,36 @@ def test_contradicting_evaluator_keys_are_one_clear_error(tmp_path: Path) -> Non
     message = excinfo.value.one_line()
     assert "contQaAgentId (A0) and evaluatorAgentId (Q0) name the same role; keep one" in message
     assert "wave.config.json" in message
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c["roles"].update(contQaAgentId=5), "roles.contQaAgentId: Input should be a valid string"),
+        (
+            lambda c: c["roles"].update(contQaRolePromptPath="../outside.md"),
+            "roles.contQaRolePromptPath must stay within the repository: ../outside.md",
+        ),
+        (
+            lambda c: c["planner"]["agentic"].update(executorProfile="nope"),
+            "planner: agentic.executorProfile names 'nope', which is not in executors.profiles (deep-review, ",
+        ),
+        (
+            lambda c: c["validation"]["autoClosure"].update(allowInferredIntegration="sometimes"),
+            "validation.autoClosure.allowInferredIntegration: Input should be a valid boolean",
+        ),
+    ],
+    ids=["wrong-type", "escaping-path", "unknown-planner-profile", "not-a-flag"],
+)
+def test_bad_0_9_keys_are_one_line_naming_the_key_as_written(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    config = json.loads((NODE_09 / "wave.config.json").read_text())
+    edit(config)
+    (tmp_path / "wave.config.json").write_text(json.dumps(config, indent=2))
+    with pytest.raises(WaveConfigError) as excinfo:
+        load_config(tmp_path)
+    assert expected in excinfo.value.one_line()
 
 
 @pytest.mark.parametrize("number", sorted(LINT_ERRORS))
