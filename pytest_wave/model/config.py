@@ -254,7 +254,17 @@ _RENAMED_ROLE_KEYS = {"contQaAgentId": "evaluatorAgentId", "contQaRolePromptPath
 _ROLE_KEY_ALIASES: dict[str, tuple[str, ...]] = {"evaluator": ("cont-qa",)}
 
 
+def _renamed_role_keys_schema(schema: dict[str, Any]) -> None:
+    """The Node.js 0.9 names are accepted (validation aliases): say so in the JSON Schema too."""
+    properties = schema.get("properties", {})
+    for old, new in _RENAMED_ROLE_KEYS.items():
+        if new in properties:
+            properties[old] = {**properties[new], "description": f"Node.js 0.9 name of {new}"}
+
+
 class RolesConfig(_Model):
+    model_config = ConfigDict(json_schema_extra=_renamed_role_keys_schema)
+
     role_prompt_dir: RepoPath = Field("docs/agents", alias="rolePromptDir")
     evaluator_agent_id: str = Field(
         "A0",

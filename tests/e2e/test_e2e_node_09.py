@@ -21,7 +21,7 @@ from pytest_wave.config import load_config
 from pytest_wave.engine.resolve import RoleIds, infer_role, resolve_executor
 from pytest_wave.errors import WaveConfigError
 from pytest_wave.lint.runner import lint_wave
-from pytest_wave.model.config import LaneConfig
+from pytest_wave.model.config import LaneConfig, WaveConfig
 from pytest_wave.parse.wave import parse_wave_file, parse_wave_text
 from pytest_wave.skills import skill_sources
 
@@ -60,6 +60,16 @@ def test_the_0_9_config_loads_with_its_renamed_and_new_keys() -> None:
     ]
     assert lane.validation.closure_mode_thresholds is not None
     assert lane.validation.closure_mode_thresholds.standard == 4
+
+
+def test_the_json_schema_lists_the_0_9_role_names() -> None:
+    schema = WaveConfig.model_json_schema(by_alias=True)
+    roles = schema["$defs"]["RolesConfig"]
+    assert roles["additionalProperties"] is False
+    assert roles["properties"]["contQaAgentId"]["description"] == "Node.js 0.9 name of evaluatorAgentId"
+    assert "contQaRolePromptPath" in roles["properties"] and "contEvalAgentId" in roles["properties"]
+    assert "autoClosure" in schema["$defs"]["ValidationConfig"]["properties"]
+    assert "agentic" in schema["$defs"]["PlannerConfig"]["properties"]
 
 
 def test_the_agentic_planner_profile_plans_when_no_planner_profile_exists() -> None:
