@@ -215,7 +215,10 @@ def _config_error(exc: ValidationError, path: Path, text: str, *, is_json: bool)
     key_path = format_key_path(loc) or "(top level)"
     fix: str | None = None
     if first["type"] == "extra_forbidden":
-        message = f"{key_path}: unknown key"
+        known_elsewhere = len(loc) == 1 and loc[0] in _UNSUPPORTED_NODE_KEYS
+        message = (
+            f"{key_path}: {'a Node.js 0.9 setting pytest-wave does not support' if known_elsewhere else 'unknown key'}"
+        )
         fix = _unknown_key_hint(loc)
     else:
         msg = str(first["msg"])
@@ -300,7 +303,20 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+# Node.js 0.9 top-level settings for features pytest-wave does not have: a precise reason beats
+# "unknown key" for someone bringing a 0.9 config over.
+_UNSUPPORTED_NODE_KEYS = {
+    "projects": "give each project root its own wave.config.json (or pyproject.toml [tool.wave]) and run "
+    "its waves from there, or make the projects lanes",
+    "defaultProject": "remove it: lanes are the only namespace above waves",
+    "waveControl": "pytest-wave reports to no Wave Control server (its traces stay local); remove it",
+    "externalProviders": "pytest-wave calls Context7 directly and has no provider broker; remove it",
+}
+
+
 def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
+    if len(loc) == 1 and loc[0] in _UNSUPPORTED_NODE_KEYS:
+        return _UNSUPPORTED_NODE_KEYS[str(loc[0])]
     model = _model_at(loc)
     if model is None or not loc or not isinstance(loc[-1], str):
         return "remove the key"

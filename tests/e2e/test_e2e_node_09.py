@@ -141,6 +141,18 @@ def test_bad_0_9_keys_are_one_line_naming_the_key_as_written(
     assert expected in excinfo.value.one_line()
 
 
+@pytest.mark.parametrize("key", ["projects", "defaultProject", "waveControl", "externalProviders"])
+def test_0_9_settings_for_features_we_lack_say_so(tmp_path: Path, key: str) -> None:
+    config = json.loads((NODE_09 / "wave.config.json").read_text())
+    config[key] = "app" if key == "defaultProject" else {"app": {"rootDir": "."}}
+    (tmp_path / "wave.config.json").write_text(json.dumps(config, indent=2))
+    with pytest.raises(WaveConfigError) as excinfo:
+        load_config(tmp_path)
+    line = excinfo.value.one_line()
+    assert f"{key}: a Node.js 0.9 setting pytest-wave does not support (fix: " in line
+    assert "unknown key" not in line
+
+
 @pytest.mark.parametrize("number", sorted(LINT_ERRORS))
 def test_the_tools_own_waves_parse_and_lint(number: int) -> None:
     wave = parse_wave_file(WAVES / f"wave-{number}.md")
