@@ -215,10 +215,8 @@ def _config_error(exc: ValidationError, path: Path, text: str, *, is_json: bool)
     key_path = format_key_path(loc) or "(top level)"
     fix: str | None = None
     if first["type"] == "extra_forbidden":
-        known_elsewhere = len(loc) == 1 and loc[0] in _UNSUPPORTED_NODE_KEYS
-        message = (
-            f"{key_path}: {'a Node.js 0.9 setting pytest-wave does not support' if known_elsewhere else 'unknown key'}"
-        )
+        node_only = len(loc) == 1 and loc[0] in _UNSUPPORTED_NODE_KEYS
+        message = f"{key_path}: {'a Node.js 0.9 setting pytest-wave does not support' if node_only else 'unknown key'}"
         fix = _unknown_key_hint(loc)
     else:
         msg = str(first["msg"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,18 @@ KEY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _BEARER = re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/-]{20,}=*)")
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a decoded JSON value, at any depth."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
 def is_secret_name(name: str) -> bool:
     upper = name.upper()
     return upper in KNOWN_SECRET_NAMES or (upper not in _NOT_SECRET and bool(_SECRET_NAME.search(upper)))
@@ -96,23 +108,23 @@ class Redactor:
         return _BEARER.sub(lambda m: m.group(1) + "[redacted:bearer]", text)
 
     def record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """``record`` with every string (and string in a list) redacted; the same dict when clean.
-
-        One scan of all its strings at once decides; only a record that holds a secret is copied.
-        """
-        texts = [v for v in record.values() if isinstance(v, str)]
-        texts.extend(x for v in record.values() if isinstance(v, list) for x in v if isinstance(x, str))
+        """``record`` with every string in it redacted, at any depth (an extra field may hold a JSON
+        object); the very same dict when it holds no secret (one scan of all its strings decides)."""
+        texts = list(_strings(record))
         joined = "\n".join(texts)
         if self.text(joined) == joined:
             return record
-        return {
-            key: self.text(value)
-            if isinstance(value, str)
-            else [self.text(x) if isinstance(x, str) else x for x in value]
-            if isinstance(value, list)
-            else value
-            for key, value in record.items()
-        }
+        cleaned: dict[str, Any] = self._json(record)
+        return cleaned
+
+    def _json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self._json(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._json(item) for key, item in value.items()}
+        return value
 
     def file(self, path: Path) -> bool:
         """Redact a file in place (atomically); True when something was replaced."""

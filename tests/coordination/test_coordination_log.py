@@ -131,15 +131,18 @@ def test_no_credential_reaches_the_log(tmp_path: Path, monkeypatch: pytest.Monke
     )
     partial = {"id": "s", "kind": "request", "lane": "main", "wave": 0, "agentId": "A1"}
     log.append([{**partial, "detail": "token is plain-looking-deploy-value", "status": "resolved"}])
+    # An extra field may hold any JSON: strings inside it are redacted too.
+    log.append([{**partial, "status": "resolved", "meta": {"echo": [f"run with {key}"], "n": 1}}])
     text = path.read_text()
     assert key not in text and "plain-looking-deploy-value" not in text
-    assert text.count("[redacted:anthropic-key]") == 2 and "[redacted:DEPLOY_TOKEN]" in text
+    assert text.count("[redacted:anthropic-key]") == 3 and "[redacted:DEPLOY_TOKEN]" in text
     state = CoordinationState()
     state.apply_batch(log.read_all())
     latest = state.latest["s"]
     assert latest["summary"] == "call the API with [redacted:anthropic-key]"
     assert (latest["detail"], latest["status"]) == ("token is [redacted:DEPLOY_TOKEN]", "resolved")
     assert state.latest["clean"]["summary"] == "nothing secret here"
+    assert latest["meta"] == {"echo": ["run with [redacted:anthropic-key]"], "n": 1}
 
 
 def test_incremental_reader_reads_only_new_bytes_and_matches_a_cold_reduce(tmp_path: Path) -> None:
