@@ -29,7 +29,7 @@ _OPTIONS: dict[str, Any] = {
 class CompiledTemplates(FileSystemBytecodeCache):
     """Compiled templates kept between processes, as ``__pycache__`` keeps compiled modules.
 
-    Compiling the templates costs about 70 ms at every start (a ``wave coord`` call, each pytest
+    Compiling the templates costs about 40 ms at every start (a ``wave coord`` call, each pytest
     run, each worker). Jinja2 checks each entry against its template's source; the file names also
     carry pytest-wave's version and the environment options, which the source check cannot see.
     A cache that cannot be read or written is skipped: rendering never fails because of it.
