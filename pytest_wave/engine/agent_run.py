@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pytest_wave.engine import gates, resume
+from pytest_wave.engine.cli_shim import with_shim
 from pytest_wave.engine.context import WaveContext
 from pytest_wave.engine.files import point_link, write_model, write_text_atomic
 from pytest_wave.engine.isolation import open_workspace
@@ -336,6 +337,13 @@ def _launch_and_judge(
         "WAVE_EXECUTOR_MODE": executor.id,
         **spec.env,
     }
+    try:
+        env = with_shim(env, paths.state_dir)  # `wave` in the agent's shell is ours (see cli_shim.py)
+    except OSError as exc:
+        raise AttemptSetupError(
+            f"cannot write runtime state under {paths.state_dir}: {exc.strerror or exc} "
+            "(fix: make it writable or set paths.stateRoot)"
+        ) from None
     with slot(paths.locks_dir(), "agents", ctx.options.max_parallel):
         try:
             workspace.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 from e2ekit import WaveState, assert_no_traceback, copy_anchor, impl_ids, make_repo, run_wave, wave_text
@@ -29,6 +30,9 @@ def test_anchor_wave_closes(pytester: pytest.Pytester, monkeypatch: pytest.Monke
     outcome = state.outcome()
     assert outcome["closed"] is True
     assert list(outcome["agents"]) == ["A1", "A8", "A9", "A0"]
+    # The agents' PATH started with this folder: their `wave` is ours (engine/cli_shim.py).
+    shim = state.state_dir / "bin" / "wave"
+    assert "-m pytest_wave.cli" in shim.read_text() and os.access(shim, os.X_OK)
 
 
 def test_collect_only_lists_closure_last_in_order(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
