@@ -141,6 +141,7 @@ async function main() {
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(tool, "package.json"), "utf8"));
     label = `the Node.js tool itself, ${pkg.name}@${pkg.version}`;
+    if (project === projections) label += " (its store; projections re-implemented: no inbox compiler found)";
   }
   if (!read) read = (p) => reimplemented(fs.readFileSync(p, "utf8"));
   const materialize = [];
