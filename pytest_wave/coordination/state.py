@@ -24,7 +24,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, compress, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, ne
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from pytest_wave.coordination.gcpause import gc_paused
 from pytest_wave.coordination.log import LogEntry, ReadBatch, Version
@@ -137,6 +137,32 @@ class _Index:
         return self.data.get(key, {})
 
 
+_T = TypeVar("_T")
+
+
+class _Settled(Generic[_T]):
+    """A secondary index of :class:`CoordinationState`, read as ``state.<name>``: the attribute
+    ``_<name>``, after building every deferred index first (a cold fold leaves them to the first
+    reader, see ``CoordinationState._settle``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._private = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Settled[_T]: ...
+
+    @overload
+    def __get__(self, obj: CoordinationState, owner: type) -> _T: ...
+
+    def __get__(self, obj: CoordinationState | None, owner: type) -> _Settled[_T] | _T:
+        if obj is None:
+            return self
+        if obj._deferred is not None:
+            obj._settle()
+        value: _T = getattr(obj, self._private)
+        return value
+
+
 class CoordinationState:
     """Materialized coordination state of one wave."""
 
@@ -182,84 +208,20 @@ class CoordinationState:
         if roster is not None:
             self._index_roster(roster)
 
-    # -- secondary indexes (built on first use after a cold fold) -----------------------------
-    @property
-    def by_kind(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._by_kind
-
-    @property
-    def open_by_kind(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._open_by_kind
-
-    @property
-    def blocking_by_kind(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._blocking_by_kind
-
-    @property
-    def open_by_target(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._open_by_target
-
-    @property
-    def open_by_author(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._open_by_author
-
-    @property
-    def open_relevant(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._open_relevant
-
-    @property
-    def linked_requests(self) -> _Index:
-        if self._deferred is not None:
-            self._settle()
-        return self._linked_requests
-
-    @property
-    def interface_ids(self) -> dict[str, None]:
-        if self._deferred is not None:
-            self._settle()
-        return self._interface_ids
-
-    @property
-    def impact_ids(self) -> dict[str, None]:
-        if self._deferred is not None:
-            self._settle()
-        return self._impact_ids
-
-    @property
-    def conflict_ids(self) -> dict[str, None]:
-        if self._deferred is not None:
-            self._settle()
-        return self._conflict_ids
-
-    @property
-    def assignments(self) -> dict[str, list[dict[str, Any]]]:
-        if self._deferred is not None:
-            self._settle()
-        return self._assignments
-
-    @property
-    def blocking_requests(self) -> dict[str, None]:
-        if self._deferred is not None:
-            self._settle()
-        return self._blocking_requests
-
-    @property
-    def load(self) -> Counter[str]:
-        if self._deferred is not None:
-            self._settle()
-        return self._load
+    # -- secondary indexes (built on first use after a cold fold, see _Settled) ---------------
+    by_kind = _Settled[_Index]()
+    open_by_kind = _Settled[_Index]()
+    blocking_by_kind = _Settled[_Index]()
+    open_by_target = _Settled[_Index]()
+    open_by_author = _Settled[_Index]()
+    open_relevant = _Settled[_Index]()
+    linked_requests = _Settled[_Index]()
+    interface_ids = _Settled[dict[str, None]]()
+    impact_ids = _Settled[dict[str, None]]()
+    conflict_ids = _Settled[dict[str, None]]()
+    assignments = _Settled[dict[str, list[dict[str, Any]]]]()
+    blocking_requests = _Settled[dict[str, None]]()
+    load = _Settled[Counter[str]]()
 
     # -- roster lookups ------------------------------------------------------------------------
     def _index_roster(self, roster: Roster) -> None:
