@@ -278,7 +278,7 @@ def _read_bulk(
             if known_agents is not None and not known_agents.issuperset(map(_get_agent, items)):
                 for number, item in enumerate(items, line_no + 1):
                     if item.agentId not in known_agents:
-                        issues.append(_unknown_agent(path, number, item.id, item.agentId))
+                        issues.append(unknown_agent_issue(path, number, item.id, item.agentId))
             versions.extend(items)
             lines.extend(range(line_no + 1, line_no + 1 + len(items)))
             line_no += len(items)
@@ -322,12 +322,13 @@ def _decode_line_by_line(
                 issues.append(_issue(path, line_no, kind, exc.message))
                 continue
         if known_agents is not None and record["agentId"] not in known_agents:
-            issues.append(_unknown_agent(path, line_no, record["id"], record["agentId"]))
+            issues.append(unknown_agent_issue(path, line_no, record["id"], record["agentId"]))
         entries.append(LogEntry(record, line_no, set_keys))
     return line_no
 
 
-def _unknown_agent(path: str, line: int, rid: str, agent: str) -> LogIssue:
+def unknown_agent_issue(path: str, line: int, rid: str, agent: str) -> LogIssue:
+    """The warning for a record whose author is not in the wave (the record is kept)."""
     return LogIssue(
         path=path,
         line=line,

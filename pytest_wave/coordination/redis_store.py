@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pytest_wave.coordination.log import CoordinationLog, LogEntry, LogReader, ReadBatch, encode_records
+from pytest_wave.coordination.log import (
+    CoordinationLog,
+    LogEntry,
+    LogReader,
+    ReadBatch,
+    encode_records,
+    unknown_agent_issue,
+)
 from pytest_wave.coordination.records import KINDS, Rec, RecordError, dumps_line, loads, normalize
 from pytest_wave.model.config import CoordinationBackendConfig
 from pytest_wave.model.coordination import CoordinationRecord, IssueKind, LogIssue
@@ -231,16 +238,7 @@ class RedisLogReader(LogReader):
                 batch.issues.append(_issue(label, line_no, kind, exc.message))
                 continue
             if known is not None and record["agentId"] not in known:
-                batch.issues.append(
-                    LogIssue(
-                        path=label,
-                        line=line_no,
-                        kind="unknown-agent",
-                        message=f"record {record['id']} is from agent {record['agentId']!r}, not in this wave; kept",
-                        severity="warning",
-                        kept=True,
-                    )
-                )
+                batch.issues.append(unknown_agent_issue(label, line_no, record["id"], record["agentId"]))
             batch.entries.append(LogEntry(record, line_no, set_keys))
         self.last_id = entries[-1][0]
         self.lines_read = line_no
