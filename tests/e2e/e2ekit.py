@@ -9,6 +9,7 @@ ownership check would (rightly) report them as unowned changes if they were insi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from collections.abc import Iterable
@@ -191,11 +192,8 @@ def wave_text(
     return "\n".join(parts)
 
 
-def make_repo(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, waves: dict[int, str], name: str = "repo"
-) -> Path:
-    """A minimal ``[tool.wave]`` repository: role prompts, and ``waves/wave-<n>.md`` per entry; cwd = it."""
-    root = pytester.path / name
+def write_repo(root: Path, waves: dict[int, str]) -> Path:
+    """A minimal ``[tool.wave]`` repository at ``root``: role prompts, and ``waves/wave-<n>.md`` per entry."""
     (root / "docs" / "agents").mkdir(parents=True)
     for prompt in PROJECT_ROLE_PROMPTS.glob("wave-*-role.md"):
         shutil.copy(prompt, root / "docs" / "agents" / prompt.name)
@@ -203,8 +201,25 @@ def make_repo(
     (root / "waves").mkdir()
     for number, text in waves.items():
         (root / "waves" / f"wave-{number}.md").write_text(textwrap.dedent(text))
+    return root
+
+
+def make_repo(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, waves: dict[int, str], name: str = "repo"
+) -> Path:
+    """:func:`write_repo` under the pytester folder, as the current directory."""
+    root = write_repo(pytester.path / name, waves)
     monkeypatch.chdir(root)
     return root
+
+
+def fault_env(faults: str = "") -> dict[str, str]:
+    """This environment with ``WAVE_LOCAL_FAULTS`` set to ``faults`` (none when empty)."""
+    env = dict(os.environ)
+    env.pop("WAVE_LOCAL_FAULTS", None)
+    if faults:
+        env["WAVE_LOCAL_FAULTS"] = faults
+    return env
 
 
 # --------------------------------------------------------------------------- runs and state

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2ekit import STATE, WaveState, assert_no_traceback, make_repo, output, run_wave, wave_text
+from e2ekit import STATE, WaveState, assert_no_traceback, fault_env, make_repo, output, run_wave, wave_text
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +51,7 @@ def _killed_at_attempt_end(repo: Path, wave: int) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", f"waves/wave-{wave}.md", "-p", "no:cacheprovider", *N0],
         cwd=repo,
-        env={**_env(), KILL_ENV: f"wave-{wave}.md"},
+        env={**fault_env(), KILL_ENV: f"wave-{wave}.md"},
         capture_output=True,
         text=True,
         timeout=180,
@@ -66,20 +65,12 @@ def _killable(number: int) -> str:
     return text.replace("Gate the wave.\n", f"Gate the wave.\n\nValidation:\n{SLOW_VALIDATION}\n", 1)
 
 
-def _env(faults: str = "") -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("WAVE_LOCAL_FAULTS", None)
-    if faults:
-        env["WAVE_LOCAL_FAULTS"] = faults
-    return env
-
-
 def _killed_during_validation(repo: Path, wave: int) -> None:
     """Run the wave and SIGKILL its whole process tree once the evaluator's status file exists."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", f"waves/wave-{wave}.md", "-p", "no:cacheprovider", *N0],
         cwd=repo,
-        env=_env(),
+        env=fault_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -104,7 +95,7 @@ def _post_human_escalation(repo: Path, wave: int) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "pytest_wave.cli", "coord", "post", "--wave", str(wave), "--agent", "A1", *ESCALATION],
         cwd=repo,
-        env=_env(),
+        env=fault_env(),
         capture_output=True,
         text=True,
         timeout=60,

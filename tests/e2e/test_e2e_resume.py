@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2ekit import STATE, make_repo, process_gone, wave_text
+from e2ekit import STATE, fault_env, make_repo, process_gone, wave_text
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +29,11 @@ N0 = ("-n", "0")  # tests that kill nothing need no xdist workers (reruns with n
 _VOLATILE = frozenset({"createdAt", "updatedAt"})
 
 
-def _env(faults: str = "") -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("WAVE_LOCAL_FAULTS", None)
-    if faults:
-        env["WAVE_LOCAL_FAULTS"] = faults
-    return env
-
-
 def _start(repo: Path, faults: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "waves/wave-1.md", "-p", "no:cacheprovider", *args],
         cwd=repo,
-        env=_env(faults),
+        env=fault_env(faults),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: what a terminal's job is
@@ -75,7 +67,7 @@ def _rerun(repo: Path, *args: str, wave: tuple[str, ...] = ("waves/wave-1.md",))
     return subprocess.run(
         [sys.executable, "-m", "pytest", *wave, "-p", "no:cacheprovider", "-rA", *args],
         cwd=repo,
-        env=_env(),
+        env=fault_env(),
         capture_output=True,
         text=True,
         timeout=180,
@@ -221,7 +213,7 @@ def test_wave_file_fixed_after_a_failed_run_is_not_an_unowned_change(
     failed = subprocess.run(
         [sys.executable, "-m", "pytest", "waves/wave-1.md", "-p", "no:cacheprovider", *N0],
         cwd=repo,
-        env=_env("A2=exit-nonzero"),
+        env=fault_env("A2=exit-nonzero"),
         capture_output=True,
         text=True,
         timeout=180,
@@ -298,7 +290,7 @@ def _kill_a2s_worker(repo: Path, *args: str) -> tuple[int, str, int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", *argv],
         cwd=repo,
-        env=_env("A2=hang"),
+        env=fault_env("A2=hang"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

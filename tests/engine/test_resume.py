@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from e2ekit import write_repo
 
 from pytest_wave.coordination import engine as coordination_engine
 from pytest_wave.engine import resume
 from pytest_wave.engine.context import RunOptions, WaveContext
 from pytest_wave.engine.wave_run import WaveRun
-
-PROJECT = Path(__file__).resolve().parents[2]
-PYPROJECT = """\
-[tool.wave]
-projectName = "resume"
-sharedPlanDocs = ["out/STATUS.md"]
-
-[tool.wave.validation]
-requiredPromptReferences = []
-requireComponentPromotionsFromWave = 100
-requireAgentComponentsFromWave = 100
-
-[tool.wave.executors]
-default = "local"
-"""
 
 
 def _agent(agent_id: str, title: str, deliverable: str, owned: str, role_prompt: str | None = None) -> str:
@@ -62,14 +50,7 @@ WAVE = "\n".join(
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "docs" / "agents").mkdir(parents=True)
-    for prompt in (PROJECT / "docs" / "agents").glob("wave-*-role.md"):
-        shutil.copy(prompt, root / "docs" / "agents" / prompt.name)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "waves").mkdir()
-    (root / "waves" / "wave-1.md").write_text(WAVE)
-    return root
+    return write_repo(tmp_path / "repo", {1: WAVE})
 
 
 def _ctx(repo: Path, **options: object) -> WaveContext:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from plannerkit import sample_repo
 
 from pytest_wave import context7
 
-ROOT = Path(__file__).resolve().parents[2]
 INDEX = {
     "version": 1,
     "defaultBundle": "none",
@@ -23,11 +22,7 @@ INDEX = {
 
 @pytest.fixture
 def repo(pytester: pytest.Pytester) -> Path:
-    path = pytester.path / "repo"
-    path.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", path / "pyproject.toml")
-    shutil.copytree(ROOT / "docs" / "agents", path / "docs" / "agents")
-    shutil.copytree(ROOT / "waves", path / "waves")
+    path = sample_repo(pytester.path / "repo")
     (path / "docs" / "context7").mkdir()
     (path / "docs" / "context7" / "bundles.json").write_text(json.dumps(INDEX))
     wave = path / "waves" / "wave-1.md"

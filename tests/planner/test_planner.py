@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -12,21 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plannerkit import sample_repo
 
 from pytest_wave import context7
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ("implementation", "qa", "infra", "release", "migration")
 
 
 @pytest.fixture
 def repo(pytester: pytest.Pytester) -> Path:
-    path = pytester.path / "repo"
-    path.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", path / "pyproject.toml")
-    shutil.copytree(ROOT / "docs" / "agents", path / "docs" / "agents")
-    shutil.copytree(ROOT / "waves", path / "waves")
-    return path
+    return sample_repo(pytester.path / "repo")
 
 
 def wave(repo: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from plannerkit import sample_repo
 
 from pytest_wave.config import load_config, resolve_lane
 from pytest_wave.executors.claude import SYSTEM_PROMPT_FILE, ClaudeExecutor
@@ -19,8 +19,6 @@ from pytest_wave.model.config import LaneConfig, SkillsConfig
 from pytest_wave.model.task import AgentTask
 from pytest_wave.model.wave import Agent, DeployEnvironment, Wave
 from pytest_wave.skills import ResolvedSkills, overlay_files, resolve_skills
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -147,11 +145,7 @@ def test_local_keeps_its_plain_launch(tmp_path: Path, lane: LaneConfig) -> None:
 
 @pytest.mark.slow
 def test_a_wave_run_writes_skills_resolved_per_agent(pytester: pytest.Pytester) -> None:
-    repo = pytester.path / "repo"
-    repo.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
-    shutil.copytree(ROOT / "docs" / "agents", repo / "docs" / "agents")
-    shutil.copytree(ROOT / "waves", repo / "waves")
+    repo = sample_repo(pytester.path / "repo")
     with (repo / "pyproject.toml").open("a") as handle:
         handle.write('\n[tool.wave.skills]\nbase = ["wave-core"]\n\n[tool.wave.skills.byRole]\n')
         handle.write('evaluator = ["role-evaluator"]\n\n[tool.wave.skills.byRuntime]\nlocal = ["runtime-local"]\n')
