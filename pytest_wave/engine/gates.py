@@ -300,12 +300,10 @@ def matrix_checks(promoted: dict[str, str], matrix_path: Path, wave: int | None 
         current = entry.current_level if entry is not None else None
         found = problem or (f"currentLevel {current}" if current else "component not in the matrix")
         ok = problem is None and current == target
-        if not ok and matrix is not None and current is not None and wave is not None:
-            later = matrix.later_promotion(component, wave)
-            above = (matrix.level_rank(current) or 0) > (matrix.level_rank(target) or 0)
-            if later is not None and above:
-                ok = True
-                found = f"currentLevel {current} (wave {later.wave} promoted it to {later.target})"
+        later = None if matrix is None or wave is None else matrix.passed_by_later_wave(component, target, wave)
+        if later is not None:
+            ok = True
+            found = f"currentLevel {current} (wave {later.wave} promoted it to {later.target})"
         checks.append(
             Check(
                 name=f"matrix level {component}",

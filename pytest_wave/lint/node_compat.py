@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from pytest_wave.lint.base import lint_rule
 from pytest_wave.lint.context import LintContext
+from pytest_wave.model.config import ClosureModeThresholds
 from pytest_wave.model.findings import Finding
 
 
@@ -23,8 +24,8 @@ def node_closure_relaxation(ctx: LintContext) -> Iterator[Finding]:
     auto = validation.auto_closure
     if auto is None or not auto.relaxations() or ctx.number is None:
         return
-    standard = validation.closure_mode_thresholds.standard if validation.closure_mode_thresholds else 4
-    if ctx.number >= standard:
+    thresholds = validation.closure_mode_thresholds or ClosureModeThresholds()  # Node's defaults when unset
+    if ctx.number >= thresholds.standard:
         return
     relaxed = ", ".join(f"autoClosure.{name}" for name in auto.relaxations())
     yield ctx.finding(

@@ -163,7 +163,7 @@ def matrix_promotions(ctx: LintContext) -> Iterator[Finding]:
             and target_rank < current_rank
             # A later wave's promotion explains it: that wave ran after this one (a rerun of a wave
             # that closed before later waves moved the component on), not a regression.
-            and matrix.later_promotion(component_id, number) is None
+            and matrix.passed_by_later_wave(component_id, target, number) is None
         ):
             yield ctx.finding(
                 "promotion-below-current-level",

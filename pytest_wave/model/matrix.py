@@ -85,13 +85,15 @@ class ComponentMatrix(_Model):
         """Component id -> target level for every matrix promotion of ``wave`` (do not mutate)."""
         return self._by_wave.get(wave, {})
 
-    def later_promotion(self, component_id: str, wave: int) -> MatrixPromotion | None:
-        """The promotion of a wave after ``wave`` that took the component to its current level (or
-        beyond): why a closed wave's component now sits above that wave's target. ``None`` when no
-        later wave explains the current level."""
+    def passed_by_later_wave(self, component_id: str, target: str, wave: int) -> MatrixPromotion | None:
+        """Why a component sits above ``target``, wave ``wave``'s promotion: the promotion of a later
+        wave that took it to its current level (or beyond). ``None`` when it is not above the target,
+        or nothing later explains it (a regression, or a level set by hand)."""
         component = self.components.get(component_id)
-        current = self.level_rank(component.current_level) if component else None
-        if component is None or current is None:
+        if component is None:
+            return None
+        current, wanted = self.level_rank(component.current_level), self.level_rank(target)
+        if current is None or wanted is None or current <= wanted:
             return None
         for promotion in component.promotions:
             rank = self.level_rank(promotion.target)
